@@ -1,0 +1,1 @@
+export * from './executor.definition.js';

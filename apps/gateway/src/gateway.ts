@@ -1,0 +1,106 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+
+import type { MessageBus } from '@tengine/messaging';
+import {
+  connectService,
+  HEALTH_CHECKS,
+  HEALTH_SERVICE_NAME,
+  HealthController,
+  infrastructureProviders,
+  InfrastructureModule,
+  localUrl,
+  NestPinoLogger,
+  serviceInfo,
+  transportCheck,
+  type CheckResult,
+  type HealthCheck,
+  type TransportConfig,
+} from '@tengine/runtime';
+import type { Logger } from '@tengine/telemetry';
+
+import { HttpErrorFilter } from './http/http-error.filter.js';
+import { installHttpTracing, requestIdFrom } from './http/http-tracing.js';
+import { collectPlatformStatus } from './status/status.controller.js';
+import { StatusController } from './status/status.controller.js';
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  readonly transport: TransportConfig;
+  readonly port: number;
+  readonly host: string;
+  readonly logger: Logger;
+  readonly rpcTimeoutMs: number;
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+/** A running gateway. */
+export interface RunningGateway {
+  readonly url: string;
+  readonly bus: MessageBus;
+  readonly app: NestFastifyApplication;
+  close(): Promise<void>;
+}
+
+@Module({})
+class GatewayRootModule {}
+
+/** Reports which backend services answer; informational, it never makes the gateway unready. */
+function downstreamCheck(bus: MessageBus, info: ReturnType<typeof serviceInfo>): HealthCheck {
+  return async (): Promise<CheckResult> => {
+    const status = await collectPlatformStatus(bus, info, 500);
+    const services = Object.fromEntries(
+      Object.entries(status.services)
+        .filter(([name]) => name !== 'gateway')
+        .map(([name, entry]) => [name, entry.status === 'ok' ? 'up' : 'down']),
+    );
+    return { status: status.status === 'ok' ? 'up' : 'degraded', services };
+  };
+}
+
+/** Starts the public HTTP ingress on the given transport. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { logger } = options;
+  const info = serviceInfo('gateway', null);
+  const { bus } = await connectService(options.transport, 'tengine-gateway', options.rpcTimeoutMs);
+  const checks: Record<string, HealthCheck> = { nats: transportCheck(bus), downstream: downstreamCheck(bus, info) };
+  const root: DynamicModule = {
+    module: GatewayRootModule,
+    imports: [InfrastructureModule.with(infrastructureProviders(bus, null, logger, info, options.environment))],
+    controllers: [HealthController, StatusController],
+    providers: [
+      { provide: HEALTH_CHECKS, useValue: checks },
+      { provide: HEALTH_SERVICE_NAME, useValue: 'gateway' },
+    ],
+  };
+  const adapter = new FastifyAdapter({
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    bodyLimit: 1024 * 1024,
+  });
+  installHttpTracing(adapter.getInstance());
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
+      logger: new NestPinoLogger(logger),
+      abortOnError: false,
+    });
+    app.useGlobalFilters(new HttpErrorFilter(logger));
+    await app.listen(options.port, options.host);
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    throw error;
+  }
+  const url = localUrl(app);
+  logger.info({ url, transport: bus.kind }, 'gateway started');
+  return {
+    url,
+    bus,
+    app,
+    close: async () => {
+      await app.close();
+      await bus.close();
+    },
+  };
+}

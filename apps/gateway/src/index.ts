@@ -1,0 +1,3 @@
+export * from './env.schema.js';
+export * from './gateway.js';
+export * from './status/status.controller.js';

@@ -1,0 +1,2 @@
+export * from './identity.definition.js';
+export * from './env.schema.js';

@@ -1,0 +1,3 @@
+import { startTelemetryFromEnv } from '@tengine/telemetry';
+
+startTelemetryFromEnv('identity');

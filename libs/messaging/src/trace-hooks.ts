@@ -1,0 +1,79 @@
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { NatsContext, type BaseRpcContext, type Server } from '@nestjs/microservices';
+import type { MsgHdrs } from '@nats-io/transport-node';
+
+import { Attributes, extractTraceContext, tracer } from '@tengine/telemetry';
+
+import { InProcessContext } from './in-process.js';
+import { rpcServerDuration } from './metrics.js';
+import { fromNatsHeaders } from './nats.transport.js';
+import type { MessageHeaders } from './transport.js';
+
+interface HandlingState {
+  readonly span: Span;
+  readonly startedAt: number;
+  readonly subject: string;
+}
+
+const handling = new WeakMap<object, HandlingState>();
+const failedSpans = new WeakSet<Span>();
+
+/** Marks the active handler span as failed, so metrics count the outcome as an error. */
+export function markHandlerFailed(span: Span | undefined): void {
+  if (span) failedSpans.add(span);
+}
+
+function describe(rpcContext: BaseRpcContext): { subject: string; headers: MessageHeaders; system: string } {
+  if (rpcContext instanceof NatsContext) {
+    return {
+      subject: rpcContext.getSubject(),
+      headers: fromNatsHeaders(rpcContext.getHeaders() as MsgHdrs | undefined),
+      system: 'nats',
+    };
+  }
+  if (rpcContext instanceof InProcessContext) {
+    return { subject: rpcContext.getSubject(), headers: rpcContext.getHeaders(), system: 'in-process' };
+  }
+  return { subject: 'unknown', headers: {}, system: 'unknown' };
+}
+
+/**
+ * Installs the consumer half of trace propagation on a Nest server: every message handler runs
+ * inside a server span whose parent is the `traceparent` the sender put in the headers, so one trace
+ * follows a request across services. Also records handler durations.
+ */
+export function installTraceHooks(
+  server: Pick<Server, 'setOnProcessingStartHook' | 'setOnProcessingEndHook'>,
+  service: string,
+): void {
+  server.setOnProcessingStartHook((_transportId, rpcContext, done) => {
+    const { subject, headers, system } = describe(rpcContext as BaseRpcContext);
+    const parent = extractTraceContext(headers);
+    const span = tracer().startSpan(
+      subject,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [Attributes.SERVICE]: service,
+          [Attributes.MESSAGING_SYSTEM]: system,
+          [Attributes.MESSAGING_DESTINATION]: subject,
+          [Attributes.MESSAGING_OPERATION]: 'process',
+        },
+      },
+      parent,
+    );
+    handling.set(rpcContext as object, { span, startedAt: performance.now(), subject });
+    void context.with(trace.setSpan(parent, span), done);
+  });
+  server.setOnProcessingEndHook((_transportId, rpcContext) => {
+    const state = handling.get(rpcContext as object);
+    if (!state) return;
+    handling.delete(rpcContext as object);
+    const outcome = failedSpans.has(state.span) ? 'error' : 'ok';
+    rpcServerDuration.observe(
+      { service, subject: state.subject, outcome },
+      (performance.now() - state.startedAt) / 1000,
+    );
+    state.span.end();
+  });
+}

@@ -1,0 +1,46 @@
+import {
+  connectNats,
+  InProcessBroker,
+  InProcessServer,
+  InProcessTransport,
+  MessageBus,
+  NatsTransport,
+  TengineNatsServer,
+  installTraceHooks,
+} from '@tengine/messaging';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+
+/** How a service reaches the others: NATS in production, an in-process broker in embedded mode. */
+export type TransportConfig =
+  | { readonly kind: 'nats'; readonly url: string; readonly subjectPrefix?: string | undefined }
+  | { readonly kind: 'in-process'; readonly broker: InProcessBroker };
+
+/** The part of Nest's `Server` the trace hooks need. */
+export type ServerHooks = Parameters<typeof installTraceHooks>[0];
+
+/** A connected bus, and the Nest server that serves the service's handlers on the same link. */
+export interface ServiceLink {
+  readonly bus: MessageBus;
+  /** Serves this service's handlers in queue group `queueGroup`. */
+  server(queueGroup: string): CustomTransportStrategy & ServerHooks;
+}
+
+function subjectPrefix(prefix: string | undefined): string {
+  return prefix ? `${prefix}.` : '';
+}
+
+/** Connects one service (one NATS connection per service, shared by its client and its server). */
+export async function connectService(
+  config: TransportConfig,
+  connectionName: string,
+  rpcTimeoutMs: number,
+): Promise<ServiceLink> {
+  if (config.kind === 'in-process') {
+    const bus = new MessageBus(new InProcessTransport(config.broker), rpcTimeoutMs);
+    return { bus, server: () => new InProcessServer(config.broker) };
+  }
+  const connection = await connectNats({ url: config.url, name: connectionName });
+  const prefix = subjectPrefix(config.subjectPrefix);
+  const bus = new MessageBus(new NatsTransport(connection, prefix), rpcTimeoutMs);
+  return { bus, server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix) };
+}

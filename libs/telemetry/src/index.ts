@@ -1,0 +1,3 @@
+export * from './attributes.js';
+export * from './logger.js';
+export * from './tracing.js';

@@ -32,6 +32,8 @@ async function passwordFor(dataDir: string): Promise<string> {
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   await mkdir(root, { recursive: true, mode: 0o755 });
+  // As root, PostgreSQL runs as the unprivileged "postgres" user, which must be able to enter the folder.
+  if (process.getuid?.() === 0) await chmod(root, 0o755);
   const databaseDir = join(root, 'pg');
   const password = await passwordFor(root);
   const server = new EmbeddedPostgres({
@@ -47,7 +49,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (error) {
+      throw new Error(
+        `Embedded PostgreSQL could not be initialised in ${databaseDir}: ${(error as Error).message}. ` +
+          'When running as root, every parent folder of TENGINE_DATA_DIR must be enterable by the "postgres" user ' +
+          '(chmod o+x), or set DATABASE_URL to use an existing PostgreSQL.',
+        { cause: error },
+      );
+    }
   }
   try {
     await server.start();

@@ -4,7 +4,7 @@ import { InProcessBroker } from '@tengine/messaging';
 import { startBackendService, type RunningService, type TransportConfig } from '@tengine/runtime';
 import { createLogger, type Logger } from '@tengine/telemetry';
 
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import type { EmbeddedDatabase } from './embedded-postgres.js';
 import { BACKEND_DEFINITIONS } from './services.js';
 
 /** Options of {@link startPlatform}. */
@@ -52,6 +52,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
+      // Loaded only when needed: the PostgreSQL binaries package is large and irrelevant with DATABASE_URL.
+      const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
       embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPostgresPort, loggerFor('platform'));
       databaseUrl = embedded.url;
     }

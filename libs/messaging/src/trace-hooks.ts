@@ -45,9 +45,14 @@ function describe(rpcContext: BaseRpcContext): { subject: string; headers: Messa
 export function installTraceHooks(
   server: Pick<Server, 'setOnProcessingStartHook' | 'setOnProcessingEndHook'>,
   service: string,
+  subjectPrefix = '',
 ): void {
   server.setOnProcessingStartHook((_transportId, rpcContext, done) => {
-    const { subject, headers, system } = describe(rpcContext as BaseRpcContext);
+    const described = describe(rpcContext as BaseRpcContext);
+    const { headers, system } = described;
+    const subject = described.subject.startsWith(subjectPrefix)
+      ? described.subject.slice(subjectPrefix.length)
+      : described.subject;
     const parent = extractTraceContext(headers);
     const span = tracer().startSpan(
       subject,

@@ -132,7 +132,7 @@ export async function startBackendService(
     ],
   };
   const server = link.server(definition.name);
-  installTraceHooks(server, definition.name);
+  installTraceHooks(server, definition.name, link.subjectPrefix);
   const nestLogger = new NestPinoLogger(logger);
   let app: INestApplicationContext;
   let httpUrl: string | null = null;

@@ -21,6 +21,8 @@ export type ServerHooks = Parameters<typeof installTraceHooks>[0];
 /** A connected bus, and the Nest server that serves the service's handlers on the same link. */
 export interface ServiceLink {
   readonly bus: MessageBus;
+  /** Namespace prepended to subjects on the wire (`''` when none). */
+  readonly subjectPrefix: string;
   /** Serves this service's handlers in queue group `queueGroup`. */
   server(queueGroup: string): CustomTransportStrategy & ServerHooks;
 }
@@ -37,10 +39,10 @@ export async function connectService(
 ): Promise<ServiceLink> {
   if (config.kind === 'in-process') {
     const bus = new MessageBus(new InProcessTransport(config.broker), rpcTimeoutMs);
-    return { bus, server: () => new InProcessServer(config.broker) };
+    return { bus, subjectPrefix: '', server: () => new InProcessServer(config.broker) };
   }
   const connection = await connectNats({ url: config.url, name: connectionName });
   const prefix = subjectPrefix(config.subjectPrefix);
   const bus = new MessageBus(new NatsTransport(connection, prefix), rpcTimeoutMs);
-  return { bus, server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix) };
+  return { bus, subjectPrefix: prefix, server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix) };
 }

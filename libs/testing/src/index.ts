@@ -1,2 +1,3 @@
 export * from './infrastructure.js';
 export * from './logging.js';
+export * from './processes.js';

@@ -31,6 +31,8 @@ const swc = [
 
 const common = {
   testEnvironment: 'node',
+  // OpenTelemetry and pino keep module-level references to globals; the soft cleanup only warns about them.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: [`node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleNameMapper: {
@@ -44,13 +46,14 @@ const common = {
 
 export default {
   maxWorkers: 2,
+  // Integration suites start real processes and databases; jest only honours this at the top level.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps}/*/src/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,apps}/*/test/**/*.int-spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

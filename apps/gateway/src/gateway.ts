@@ -65,10 +65,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { logger } = options;
   const info = serviceInfo('gateway', null);
   const { bus } = await connectService(options.transport, 'tengine-gateway', options.rpcTimeoutMs);
-  const checks: Record<string, HealthCheck> = { nats: transportCheck(bus), downstream: downstreamCheck(bus, info) };
+  const checks: Record<string, HealthCheck> = {
+    nats: transportCheck(bus),
+    downstream: downstreamCheck(bus, info),
+  };
   const root: DynamicModule = {
     module: GatewayRootModule,
-    imports: [InfrastructureModule.with(infrastructureProviders(bus, null, logger, info, options.environment))],
+    imports: [
+      InfrastructureModule.with(
+        infrastructureProviders(bus, null, logger, info, options.environment),
+      ),
+    ],
     controllers: [HealthController, StatusController],
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },
@@ -76,7 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ],
   };
   const adapter = new FastifyAdapter({
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) =>
+      requestIdFrom(request.headers['x-request-id'], randomUUID),
     bodyLimit: 1024 * 1024,
   });
   installHttpTracing(adapter.getInstance());

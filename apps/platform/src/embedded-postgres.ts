@@ -29,7 +29,11 @@ async function passwordFor(dataDir: string): Promise<string> {
  * Starts (initialising on first use) a real PostgreSQL under `<dataDir>/pg`, listening on loopback
  * only, with a random password kept in `<dataDir>/pg-password`. Used when DATABASE_URL is unset.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  logger: Logger,
+): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   await mkdir(root, { recursive: true, mode: 0o755 });
   // As root, PostgreSQL runs as the unprivileged "postgres" user, which must be able to enter the folder.

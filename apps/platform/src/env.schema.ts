@@ -7,7 +7,8 @@ export const PLATFORM_ENV = {
   ...COMMON_ENV,
   PORT: portVar(3000, 'Port of the gateway: MCP endpoint, management API, health, metrics.'),
   HOST: describeVar(z.string().default('127.0.0.1'), {
-    description: 'Interface the gateway binds. The embedded default stays on loopback; set 0.0.0.0 to expose it.',
+    description:
+      'Interface the gateway binds. The embedded default stays on loopback; set 0.0.0.0 to expose it.',
   }),
   TENGINE_DATA_DIR: describeVar(z.string().default('./.tengine'), {
     description: 'Where embedded mode keeps its PostgreSQL data (used when DATABASE_URL is unset).',

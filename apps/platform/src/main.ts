@@ -26,8 +26,10 @@ async function main(): Promise<void> {
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   const port = new URL(platform.url).port;
   process.stdout.write(startupBanner(platform, `http://${host}:${port}`));
-  handleShutdown(createLogger({ service: 'platform', level: env.LOG_LEVEL }), env.SHUTDOWN_GRACE_MS, () =>
-    platform.close(),
+  handleShutdown(
+    createLogger({ service: 'platform', level: env.LOG_LEVEL }),
+    env.SHUTDOWN_GRACE_MS,
+    () => platform.close(),
   );
 }
 

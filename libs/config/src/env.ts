@@ -48,7 +48,8 @@ export function loadEnv<S extends EnvShape>(
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(environment)');
     const schema = shape[name];
-    const shown = schema && !isSensitive(schema) && input[name] !== undefined ? ` (got "${input[name]}")` : '';
+    const shown =
+      schema && !isSensitive(schema) && input[name] !== undefined ? ` (got "${input[name]}")` : '';
     return `  - ${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(

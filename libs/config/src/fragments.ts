@@ -19,7 +19,9 @@ function url(protocols: readonly string[], hint: string): z.ZodType<string> {
 
 /** A TCP port, 0 meaning "any free port". */
 export function portVar(defaultPort: number, description: string): z.ZodType<number> {
-  return describeVar(z.coerce.number().int().min(0).max(65535).default(defaultPort), { description });
+  return describeVar(z.coerce.number().int().min(0).max(65535).default(defaultPort), {
+    description,
+  });
 }
 
 /** `true`/`false`/`1`/`0` with a default. */
@@ -44,17 +46,26 @@ export const COMMON_ENV = {
       .string()
       .regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"')
       .optional(),
-    { description: 'Optional namespace prepended to every subject, to share one NATS between stacks.' },
+    {
+      description:
+        'Optional namespace prepended to every subject, to share one NATS between stacks.',
+    },
   ),
-  DATABASE_URL: describeVar(url(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db').optional(), {
-    description: 'PostgreSQL connection URL. Unset: embedded PostgreSQL (embedded mode only).',
-    sensitive: true,
-  }),
+  DATABASE_URL: describeVar(
+    url(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db').optional(),
+    {
+      description: 'PostgreSQL connection URL. Unset: embedded PostgreSQL (embedded mode only).',
+      sensitive: true,
+    },
+  ),
   MIGRATIONS_RUN: booleanVar(true, 'Apply pending migrations of this service at boot.'),
   LOG_LEVEL: describeVar(z.enum(LOG_LEVELS).default('info'), { description: 'pino log level.' }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: describeVar(url(['http:', 'https:'], 'http://collector:4318').optional(), {
-    description: 'OTLP/HTTP collector base URL. Unset: traces are not exported.',
-  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: describeVar(
+    url(['http:', 'https:'], 'http://collector:4318').optional(),
+    {
+      description: 'OTLP/HTTP collector base URL. Unset: traces are not exported.',
+    },
+  ),
   RPC_TIMEOUT_MS: describeVar(z.coerce.number().int().min(50).max(120_000).default(5000), {
     description: 'How long a NATS request waits for its reply before failing with 503/504.',
   }),

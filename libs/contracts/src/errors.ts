@@ -27,7 +27,11 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: ErrorDetails; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { details?: ErrorDetails; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;
@@ -64,5 +68,9 @@ export function isRpcErrorEnvelope(value: unknown): value is RpcErrorEnvelope {
 
 /** Rebuilds a {@link DomainError} from its wire form. */
 export function domainErrorFromEnvelope(envelope: RpcErrorEnvelope): DomainError {
-  return new DomainError(envelope.code, envelope.message, envelope.details ? { details: envelope.details } : undefined);
+  return new DomainError(
+    envelope.code,
+    envelope.message,
+    envelope.details ? { details: envelope.details } : undefined,
+  );
 }

@@ -46,7 +46,10 @@ function rpc<Request extends z.ZodType, Reply extends z.ZodType>(
 export const RPC_CONTRACTS = {
   [Subjects.registry.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
   [Subjects.identity.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
-  [Subjects.identity.adminTokenBootstrap]: rpc(AdminTokenBootstrapRequestSchema, AdminTokenBootstrapReplySchema),
+  [Subjects.identity.adminTokenBootstrap]: rpc(
+    AdminTokenBootstrapRequestSchema,
+    AdminTokenBootstrapReplySchema,
+  ),
   [Subjects.executor.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
   [Subjects.audit.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
 } as const;

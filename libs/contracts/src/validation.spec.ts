@@ -36,7 +36,13 @@ describe('contract validation', () => {
 
   it('should refuse a reply naming a service that does not exist', () => {
     expect(() =>
-      parseRpcReply(Subjects.audit.statusGet, { service: 'billing', version: '1', instance: 'x', uptimeSeconds: 1, schema: null }),
+      parseRpcReply(Subjects.audit.statusGet, {
+        service: 'billing',
+        version: '1',
+        instance: 'x',
+        uptimeSeconds: 1,
+        schema: null,
+      }),
     ).toThrow(/service/);
   });
 

@@ -22,7 +22,9 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   if (result.success) return result.data;
   const issues = issuesOf(result.error);
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-  throw new DomainError('VALIDATION_FAILED', `${what} is invalid: ${summary}`, { details: { issues } });
+  throw new DomainError('VALIDATION_FAILED', `${what} is invalid: ${summary}`, {
+    details: { issues },
+  });
 }
 
 /** Validates an RPC request against its contract; throws `VALIDATION_FAILED` naming each bad field. */

@@ -31,7 +31,12 @@ export class InProcessBroker {
     };
   }
 
-  async request(subject: string, payload: unknown, headers: MessageHeaders, timeoutMs: number): Promise<ReplyPacket> {
+  async request(
+    subject: string,
+    payload: unknown,
+    headers: MessageHeaders,
+    timeoutMs: number,
+  ): Promise<ReplyPacket> {
     const list = this.handlers.get(subject) ?? [];
     if (list.length === 0) {
       throw new DomainError('RPC_NO_RESPONDERS', `No service is answering ${subject}.`);
@@ -42,12 +47,16 @@ export class InProcessBroker {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new DomainError('RPC_TIMEOUT', `No reply to ${subject} within ${timeoutMs} ms.`)),
+        () =>
+          reject(new DomainError('RPC_TIMEOUT', `No reply to ${subject} within ${timeoutMs} ms.`)),
         timeoutMs,
       );
     });
     try {
-      const reply = await Promise.race([handler(structuredClone(payload), { ...headers }), timeout]);
+      const reply = await Promise.race([
+        handler(structuredClone(payload), { ...headers }),
+        timeout,
+      ]);
       return structuredClone(reply);
     } finally {
       clearTimeout(timer);
@@ -76,9 +85,16 @@ export class InProcessTransport implements RpcTransport {
 
   constructor(readonly broker: InProcessBroker) {}
 
-  request(subject: string, payload: unknown, headers: MessageHeaders, timeoutMs: number): Promise<ReplyPacket> {
+  request(
+    subject: string,
+    payload: unknown,
+    headers: MessageHeaders,
+    timeoutMs: number,
+  ): Promise<ReplyPacket> {
     if (this.closed) {
-      return Promise.reject(new DomainError('RPC_TRANSPORT_CLOSED', `Transport is closed; cannot send ${subject}.`));
+      return Promise.reject(
+        new DomainError('RPC_TRANSPORT_CLOSED', `Transport is closed; cannot send ${subject}.`),
+      );
     }
     return this.broker.request(subject, payload, headers, timeoutMs);
   }
@@ -93,7 +109,9 @@ export class InProcessTransport implements RpcTransport {
 
   health(): Promise<TransportHealth> {
     return Promise.resolve(
-      this.closed ? { kind: 'in-process', connected: false, reason: 'transport closed' } : { kind: 'in-process', connected: true },
+      this.closed
+        ? { kind: 'in-process', connected: false, reason: 'transport closed' }
+        : { kind: 'in-process', connected: true },
     );
   }
 
@@ -134,11 +152,17 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
       if (handler.isEventHandler) {
         this.disposers.push(
           this.broker.subscribe(pattern, (data, headers) => {
-            void this.handleEvent(pattern, { pattern, data }, new InProcessContext([pattern, headers]));
+            void this.handleEvent(
+              pattern,
+              { pattern, data },
+              new InProcessContext([pattern, headers]),
+            );
           }),
         );
       } else {
-        this.disposers.push(this.broker.register(pattern, (data, headers) => this.dispatch(pattern, data, headers)));
+        this.disposers.push(
+          this.broker.register(pattern, (data, headers) => this.dispatch(pattern, data, headers)),
+        );
       }
     }
     this._status$.next('connected');
@@ -160,7 +184,9 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   private dispatch(subject: string, data: unknown, headers: MessageHeaders): Promise<ReplyPacket> {
     const handler = this.getHandlerByPattern(subject);
     if (!handler) {
-      return Promise.reject(new DomainError('RPC_NO_RESPONDERS', `No service is answering ${subject}.`));
+      return Promise.reject(
+        new DomainError('RPC_NO_RESPONDERS', `No service is answering ${subject}.`),
+      );
     }
     const context = new InProcessContext([subject, headers]);
     return new Promise<ReplyPacket>((resolve) => {

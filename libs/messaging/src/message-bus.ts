@@ -52,10 +52,14 @@ export class MessageBus {
     try {
       return parseRpcReply(subject, reply);
     } catch (error) {
-      throw new DomainError('RPC_BAD_REPLY', `The reply to ${subject} does not match its contract.`, {
-        cause: error,
-        details: error instanceof DomainError ? error.details : undefined,
-      });
+      throw new DomainError(
+        'RPC_BAD_REPLY',
+        `The reply to ${subject} does not match its contract.`,
+        {
+          cause: error,
+          details: error instanceof DomainError ? error.details : undefined,
+        },
+      );
     }
   }
 
@@ -63,7 +67,11 @@ export class MessageBus {
    * Sends a request on any subject and returns the raw reply, without contract validation. For
    * transport-level tooling and tests; services use {@link MessageBus.request}.
    */
-  async requestUnchecked(subject: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
+  async requestUnchecked(
+    subject: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
     const span = tracer().startSpan(subject, {
       kind: SpanKind.CLIENT,
       attributes: {
@@ -72,11 +80,19 @@ export class MessageBus {
         [Attributes.MESSAGING_OPERATION]: 'send',
       },
     });
-    const headers = { ...options.headers, ...injectTraceHeaders(trace.setSpan(context.active(), span)) };
+    const headers = {
+      ...options.headers,
+      ...injectTraceHeaders(trace.setSpan(context.active(), span)),
+    };
     const startedAt = performance.now();
     let outcome = 'ok';
     try {
-      const packet = await this.transport.request(subject, payload, headers, options.timeoutMs ?? this.defaultTimeoutMs);
+      const packet = await this.transport.request(
+        subject,
+        payload,
+        headers,
+        options.timeoutMs ?? this.defaultTimeoutMs,
+      );
       if (packet.err !== undefined && packet.err !== null) throw remoteError(subject, packet.err);
       return packet.response;
     } catch (error) {
@@ -104,11 +120,13 @@ export class MessageBus {
     listener: (payload: EventPayload<E>, headers: MessageHeaders) => void,
     onInvalid: (reason: string) => void = () => undefined,
   ): () => void {
-    const schema = (EVENT_CONTRACTS as Readonly<Record<EventSubject, ZodType>>)[subject];
+    const contracts: Readonly<Record<string, ZodType>> = EVENT_CONTRACTS;
+    const schema = contracts[subject];
+    if (!schema) throw new Error(`No contract for event ${String(subject)}`);
     return this.transport.subscribe(subject, (payload, headers) => {
       const parsed = schema.safeParse(payload);
       if (parsed.success) listener(parsed.data as EventPayload<E>, headers);
-      else onInvalid(`${subject}: ${parsed.error.message}`);
+      else onInvalid(`${String(subject)}: ${parsed.error.message}`);
     });
   }
 
@@ -123,8 +141,14 @@ export class MessageBus {
 
 function remoteError(subject: string, err: unknown): DomainError {
   if (isRpcErrorEnvelope(err)) return domainErrorFromEnvelope(err);
-  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
-    return new DomainError('INTERNAL', (err as { message: string }).message, { details: { subject } });
+  if (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { message?: unknown }).message === 'string'
+  ) {
+    return new DomainError('INTERNAL', (err as { message: string }).message, {
+      details: { subject },
+    });
   }
   if (typeof err === 'string') {
     // Nest's own string errors, e.g. when the remote has no handler for the pattern.

@@ -23,7 +23,10 @@ export class TengineNatsServer extends ServerNats {
 
   override bindEvents(client: NatsConnection): void {
     for (const pattern of this.messageHandlers.keys()) {
-      const onMessage = this.getMessageHandler(pattern) as (error: Error | null, message: unknown) => void;
+      const onMessage = this.getMessageHandler(pattern) as (
+        error: Error | null,
+        message: unknown,
+      ) => void;
       this.ownSubscriptions.push(
         client.subscribe(this.subjectPrefix + pattern, {
           queue: this.queueGroup,
@@ -36,7 +39,9 @@ export class TengineNatsServer extends ServerNats {
   /** Stops taking new messages; the connection is closed by its owner. */
   override async close(): Promise<void> {
     await Promise.all(
-      this.ownSubscriptions.splice(0).map((subscription) => subscription.drain().catch(() => undefined)),
+      this.ownSubscriptions
+        .splice(0)
+        .map((subscription) => subscription.drain().catch(() => undefined)),
     );
   }
 }

@@ -90,15 +90,23 @@ export class NatsTransport implements RpcTransport {
     timeoutMs: number,
   ): Promise<ReplyPacket> {
     if (this.connection.isClosed()) {
-      throw new DomainError('RPC_TRANSPORT_CLOSED', `NATS connection is closed; cannot send ${subject}.`);
+      throw new DomainError(
+        'RPC_TRANSPORT_CLOSED',
+        `NATS connection is closed; cannot send ${subject}.`,
+      );
     }
     try {
-      const message = await this.connection.request(this.subjectPrefix + subject, encodeRequest(subject, payload), {
-        timeout: timeoutMs,
-        headers: toNatsHeaders(headers),
-      });
+      const message = await this.connection.request(
+        this.subjectPrefix + subject,
+        encodeRequest(subject, payload),
+        {
+          timeout: timeoutMs,
+          headers: toNatsHeaders(headers),
+        },
+      );
       const packet = decodePacket(message.string());
-      if (!packet) throw new DomainError('RPC_BAD_REPLY', `Reply to ${subject} is not a valid packet.`);
+      if (!packet)
+        throw new DomainError('RPC_BAD_REPLY', `Reply to ${subject} is not a valid packet.`);
       return packet;
     } catch (error) {
       throw mapNatsError(subject, timeoutMs, error);
@@ -124,7 +132,8 @@ export class NatsTransport implements RpcTransport {
   }
 
   async health(): Promise<TransportHealth> {
-    if (this.connection.isClosed()) return { kind: 'nats', connected: false, reason: 'connection closed' };
+    if (this.connection.isClosed())
+      return { kind: 'nats', connected: false, reason: 'connection closed' };
     // A round trip to the server proves the connection works right now, not just that it once did.
     const probe = this.connection.flush().then(() => true);
     const timeout = new Promise<false>((resolve) => {
@@ -138,20 +147,32 @@ export class NatsTransport implements RpcTransport {
   }
 
   async close(): Promise<void> {
-    if (!this.connection.isClosed()) await this.connection.drain().catch(() => this.connection.close());
+    if (!this.connection.isClosed())
+      await this.connection.drain().catch(() => this.connection.close());
   }
 }
 
 function mapNatsError(subject: string, timeoutMs: number, error: unknown): unknown {
   if (error instanceof DomainError) return error;
   const cause = error instanceof RequestError ? (error.cause ?? error) : error;
-  if (cause instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders())) {
-    return new DomainError('RPC_NO_RESPONDERS', `No service is answering ${subject}.`, { cause: error });
+  if (
+    cause instanceof NoRespondersError ||
+    (error instanceof RequestError && error.isNoResponders())
+  ) {
+    return new DomainError('RPC_NO_RESPONDERS', `No service is answering ${subject}.`, {
+      cause: error,
+    });
   }
   if (cause instanceof TimeoutError) {
-    return new DomainError('RPC_TIMEOUT', `No reply to ${subject} within ${timeoutMs} ms.`, { cause: error });
+    return new DomainError('RPC_TIMEOUT', `No reply to ${subject} within ${timeoutMs} ms.`, {
+      cause: error,
+    });
   }
-  return new DomainError('RPC_TRANSPORT_CLOSED', `NATS request ${subject} failed: ${(error as Error).message}`, {
-    cause: error,
-  });
+  return new DomainError(
+    'RPC_TRANSPORT_CLOSED',
+    `NATS request ${subject} failed: ${(error as Error).message}`,
+    {
+      cause: error,
+    },
+  );
 }

@@ -23,7 +23,11 @@ export function markHandlerFailed(span: Span | undefined): void {
   if (span) failedSpans.add(span);
 }
 
-function describe(rpcContext: BaseRpcContext): { subject: string; headers: MessageHeaders; system: string } {
+function describe(rpcContext: BaseRpcContext): {
+  subject: string;
+  headers: MessageHeaders;
+  system: string;
+} {
   if (rpcContext instanceof NatsContext) {
     return {
       subject: rpcContext.getSubject(),
@@ -32,7 +36,11 @@ function describe(rpcContext: BaseRpcContext): { subject: string; headers: Messa
     };
   }
   if (rpcContext instanceof InProcessContext) {
-    return { subject: rpcContext.getSubject(), headers: rpcContext.getHeaders(), system: 'in-process' };
+    return {
+      subject: rpcContext.getSubject(),
+      headers: rpcContext.getHeaders(),
+      system: 'in-process',
+    };
   }
   return { subject: 'unknown', headers: {}, system: 'unknown' };
 }

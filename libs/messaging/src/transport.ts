@@ -24,7 +24,12 @@ export interface RpcTransport {
    * Sends one request and resolves with the decoded reply packet. Rejects with a `DomainError`
    * coded `RPC_NO_RESPONDERS`, `RPC_TIMEOUT` or `RPC_TRANSPORT_CLOSED` when no reply can come.
    */
-  request(subject: string, payload: unknown, headers: MessageHeaders, timeoutMs: number): Promise<ReplyPacket>;
+  request(
+    subject: string,
+    payload: unknown,
+    headers: MessageHeaders,
+    timeoutMs: number,
+  ): Promise<ReplyPacket>;
   /** Publishes an event to every subscriber (no queue group). */
   publish(subject: string, payload: unknown, headers: MessageHeaders): void;
   /** Subscribes to every event on `subject`; returns the unsubscribe function. */

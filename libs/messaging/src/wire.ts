@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import type { RpcErrorEnvelope } from '@tengine/contracts';
-
 /**
  * Wire format of a request: the JSON packet `@nestjs/microservices` NATS servers expect, so the
  * handlers stay plain Nest `@MessagePattern`s.
@@ -12,11 +10,11 @@ export interface RequestPacket {
   readonly id: string;
 }
 
-/** Wire format of a reply, as written by Nest's server (`response` or `err`, then disposed). */
+/** Wire format of a reply, as written by Nest's server (`response`, or `err` holding an `RpcErrorEnvelope`). */
 export interface ReplyPacket {
   readonly id?: string;
   readonly response?: unknown;
-  readonly err?: RpcErrorEnvelope | string | unknown;
+  readonly err?: unknown;
   readonly isDisposed?: boolean;
 }
 
@@ -32,10 +30,12 @@ export function encodeEvent(subject: string, data: unknown): string {
 }
 
 /** Parses a reply or event packet; `undefined` when it is not JSON of the expected shape. */
-export function decodePacket(raw: string): (ReplyPacket & { pattern?: string; data?: unknown }) | undefined {
+export function decodePacket(
+  raw: string,
+): (ReplyPacket & { pattern?: string; data?: unknown }) | undefined {
   try {
     const parsed: unknown = JSON.parse(raw);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as ReplyPacket) : undefined;
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
   } catch {
     return undefined;
   }

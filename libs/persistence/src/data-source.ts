@@ -34,7 +34,12 @@ function quoteIdentifier(name: string): string {
 
 /** A stable 63-bit advisory lock key for a schema's migrations. */
 function migrationLockKey(schema: string): string {
-  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(`tengine:migrate:${schema}`).digest('hex').slice(0, 16)}`)).toString();
+  return BigInt.asIntN(
+    64,
+    BigInt(
+      `0x${createHash('sha256').update(`tengine:migrate:${schema}`).digest('hex').slice(0, 16)}`,
+    ),
+  ).toString();
 }
 
 /**
@@ -66,10 +71,12 @@ export async function openDataSource(options: OpenDataSourceOptions): Promise<Da
       { cause: error },
     );
   }
-  await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`).catch((error: unknown) => {
-    // Two replicas may race on CREATE SCHEMA; the loser sees a unique violation and can go on.
-    if ((error as { code?: string }).code !== '23505') throw error;
-  });
+  await dataSource
+    .query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`)
+    .catch((error: unknown) => {
+      // Two replicas may race on CREATE SCHEMA; the loser sees a unique violation and can go on.
+      if ((error as { code?: string }).code !== '23505') throw error;
+    });
   if (options.runMigrations) await migrate(dataSource, options.schema);
   return dataSource;
 }
@@ -94,15 +101,19 @@ export async function schemaState(
   dataSource: DataSource,
   schema: string,
 ): Promise<{ name: string; applied: string[]; pending: string[] }> {
-  const known = dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
-  const exists = (await dataSource.query(
+  const known = dataSource.migrations.map(
+    (migration) => migration.name ?? migration.constructor.name,
+  );
+  const exists = await dataSource.query<unknown[]>(
     'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
     [schema, 'migrations'],
-  )) as unknown[];
+  );
   const applied = exists.length
-    ? ((await dataSource.query(
-        `SELECT name FROM ${quoteIdentifier(schema)}."migrations" ORDER BY "timestamp" ASC, id ASC`,
-      )) as Array<{ name: string }>).map((row) => row.name)
+    ? (
+        await dataSource.query<Array<{ name: string }>>(
+          `SELECT name FROM ${quoteIdentifier(schema)}."migrations" ORDER BY "timestamp" ASC, id ASC`,
+        )
+      ).map((row) => row.name)
     : [];
   const appliedSet = new Set(applied);
   return { name: schema, applied, pending: known.filter((name) => !appliedSet.has(name)) };
@@ -112,7 +123,10 @@ export async function schemaState(
 export async function pingDatabase(dataSource: DataSource, timeoutMs = 1_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([dataSource.query('SELECT 1'), timeout]);
@@ -123,7 +137,8 @@ export async function pingDatabase(dataSource: DataSource, timeoutMs = 1_000): P
 
 /** Creates a database if it does not exist (used for test isolation and first start). */
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`Invalid database name "${database}"`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database))
+    throw new Error(`Invalid database name "${database}"`);
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

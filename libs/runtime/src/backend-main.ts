@@ -3,14 +3,20 @@ import { z } from 'zod';
 import { COMMON_ENV, ConfigError, describeVar, loadEnv, portVar } from '@tengine/config';
 import { createLogger, type Logger } from '@tengine/telemetry';
 
-import { startBackendService, type BackendServiceDefinition, type RunningService } from './service-host.js';
+import {
+  startBackendService,
+  type BackendServiceDefinition,
+  type RunningService,
+} from './service-host.js';
 
 /** Environment of a backend service started on its own. */
 export function backendEnvShape(defaultPort: number) {
   return {
     ...COMMON_ENV,
     PORT: portVar(defaultPort, 'Port of the health and metrics HTTP server.'),
-    HOST: describeVar(z.string().default('0.0.0.0'), { description: 'Interface the HTTP server binds.' }),
+    HOST: describeVar(z.string().default('0.0.0.0'), {
+      description: 'Interface the HTTP server binds.',
+    }),
   };
 }
 
@@ -46,7 +52,8 @@ export function handleShutdown(logger: Logger, graceMs: number, close: () => Pro
 
 /** Prints a configuration or startup error for a human and exits non-zero. */
 export function exitWithError(error: unknown): never {
-  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof ConfigError || error instanceof Error ? error.message : String(error);
   process.stderr.write(`\n${message}\n\n`);
   process.exit(1);
 }

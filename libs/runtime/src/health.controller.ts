@@ -41,7 +41,9 @@ export class HealthController {
 
   /** Liveness and readiness together, with details. */
   @Get('health')
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport & { live: true }> {
+  async health(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<HealthReport & { live: true }> {
     const report = await runChecks(this.service, this.checks);
     reply.status(report.status === 'ok' ? 200 : 503);
     return { ...report, live: true };

@@ -53,7 +53,10 @@ export function migrationsCheck(dataSource: DataSource, schema: string): HealthC
       confirmed = state.pending.length === 0;
       return confirmed
         ? { status: 'up' }
-        : { status: 'down', detail: `pending migrations: ${state.pending.join(', ')}; run npm run migrate` };
+        : {
+            status: 'down',
+            detail: `pending migrations: ${state.pending.join(', ')}; run npm run migrate`,
+          };
     } catch (error) {
       return { status: 'down', detail: (error as Error).message };
     }
@@ -61,7 +64,10 @@ export function migrationsCheck(dataSource: DataSource, schema: string): HealthC
 }
 
 /** Runs every check concurrently and folds them into one report. */
-export async function runChecks(service: string, checks: Record<string, HealthCheck>): Promise<HealthReport> {
+export async function runChecks(
+  service: string,
+  checks: Record<string, HealthCheck>,
+): Promise<HealthReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
       try {

@@ -64,7 +64,11 @@ export interface RunningService {
 @Module({})
 export class InfrastructureModule {
   static with(providers: Provider[]): DynamicModule {
-    return { module: InfrastructureModule, providers, exports: providers.map((provider) => (provider as { provide: symbol }).provide) };
+    return {
+      module: InfrastructureModule,
+      providers,
+      exports: providers.map((provider) => (provider as { provide: symbol }).provide),
+    };
   }
 }
 
@@ -107,7 +111,11 @@ export async function startBackendService(
   });
   let link;
   try {
-    link = await connectService(options.transport, `tengine-${definition.name}`, options.rpcTimeoutMs);
+    link = await connectService(
+      options.transport,
+      `tengine-${definition.name}`,
+      options.rpcTimeoutMs,
+    );
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -120,7 +128,12 @@ export async function startBackendService(
   };
   const root: DynamicModule = {
     module: BackendRootModule,
-    imports: [InfrastructureModule.with(infrastructureProviders(bus, dataSource, logger, info, options.environment)), ...(definition.imports ?? [])],
+    imports: [
+      InfrastructureModule.with(
+        infrastructureProviders(bus, dataSource, logger, info, options.environment),
+      ),
+      ...(definition.imports ?? []),
+    ],
     controllers: [
       statusControllerFor(definition.name),
       ...(definition.controllers ?? []),

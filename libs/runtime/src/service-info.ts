@@ -16,5 +16,11 @@ export interface ServiceInfo {
 export const TENGINE_VERSION = '0.1.0';
 
 export function serviceInfo(name: ServiceName, schema: string | null): ServiceInfo {
-  return { name, version: TENGINE_VERSION, instance: `${hostname()}:${process.pid}`, startedAt: Date.now(), schema };
+  return {
+    name,
+    version: TENGINE_VERSION,
+    instance: `${hostname()}:${process.pid}`,
+    startedAt: Date.now(),
+    schema,
+  };
 }

@@ -14,7 +14,10 @@ import type { ServiceInfo } from './service-info.js';
 import { DATA_SOURCE, SERVICE_INFO } from './tokens.js';
 
 /** Builds this instance's status: version, replica and migration state. */
-export async function describeService(info: ServiceInfo, dataSource: DataSource | null): Promise<ServiceStatus> {
+export async function describeService(
+  info: ServiceInfo,
+  dataSource: DataSource | null,
+): Promise<ServiceStatus> {
   return {
     service: info.name,
     version: info.version,

@@ -1,12 +1,12 @@
 import {
   connectNats,
-  InProcessBroker,
   InProcessServer,
   InProcessTransport,
   MessageBus,
   NatsTransport,
   TengineNatsServer,
-  installTraceHooks,
+  type InProcessBroker,
+  type installTraceHooks,
 } from '@tengine/messaging';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 
@@ -44,5 +44,9 @@ export async function connectService(
   const connection = await connectNats({ url: config.url, name: connectionName });
   const prefix = subjectPrefix(config.subjectPrefix);
   const bus = new MessageBus(new NatsTransport(connection, prefix), rpcTimeoutMs);
-  return { bus, subjectPrefix: prefix, server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix) };
+  return {
+    bus,
+    subjectPrefix: prefix,
+    server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix),
+  };
 }

@@ -28,9 +28,16 @@ describe(createLogger.name, () => {
 
   it('should redact credentials in known fields', () => {
     const sink = capture();
-    const logger = createLogger({ service: 'gateway', level: 'info', destination: sink.destination });
+    const logger = createLogger({
+      service: 'gateway',
+      level: 'info',
+      destination: sink.destination,
+    });
     logger.info(
-      { headers: { authorization: 'Bearer tengine_secret', 'x-api-key': 'tengine_other' }, body: { member_assertion: 'eyJ.jwt' } },
+      {
+        headers: { authorization: 'Bearer tengine_secret', 'x-api-key': 'tengine_other' },
+        body: { member_assertion: 'eyJ.jwt' },
+      },
       'request',
     );
     const text = JSON.stringify(sink.lines());
@@ -42,13 +49,23 @@ describe(createLogger.name, () => {
 
   it('should stamp trace_id, span_id and run_id inside a span and a Run', () => {
     const sink = capture();
-    const logger = createLogger({ service: 'executor', level: 'info', destination: sink.destination });
+    const logger = createLogger({
+      service: 'executor',
+      level: 'info',
+      destination: sink.destination,
+    });
     const span = tracer().startSpan('work');
-    context.with(withRunId('01RUN', trace.setSpan(context.active(), span)), () => logger.info('inside'));
+    context.with(withRunId('01RUN', trace.setSpan(context.active(), span)), () =>
+      logger.info('inside'),
+    );
     span.end();
     logger.info('outside');
     const [inside, outside] = sink.lines();
-    expect(inside).toMatchObject({ service: 'executor', trace_id: span.spanContext().traceId, run_id: '01RUN' });
+    expect(inside).toMatchObject({
+      service: 'executor',
+      trace_id: span.spanContext().traceId,
+      run_id: '01RUN',
+    });
     expect(inside?.['span_id']).toBe(span.spanContext().spanId);
     expect(outside?.['trace_id']).toBeUndefined();
     expect(outside?.['run_id']).toBeUndefined();

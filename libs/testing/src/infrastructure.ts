@@ -11,7 +11,8 @@ import pg from 'pg';
 export const TEST_NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
 /** A maintenance database URL on the local PostgreSQL, used to create and drop test databases. */
-export const TEST_PG_ADMIN_URL = process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_PG_ADMIN_URL =
+  process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A short random lowercase name, unique per call, e.g. `t_ab12cd34ef`. */
 export function uniqueName(prefix = 't'): string {
@@ -92,7 +93,9 @@ export interface PrivateNatsServer {
 }
 
 /** Starts a private `nats-server` (with JetStream) on a free loopback port. */
-export async function startPrivateNatsServer(binary = process.env['NATS_SERVER_BIN'] ?? 'nats-server'): Promise<PrivateNatsServer> {
+export async function startPrivateNatsServer(
+  binary = process.env['NATS_SERVER_BIN'] ?? 'nats-server',
+): Promise<PrivateNatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'tengine-nats-'));
   let child: ChildProcess | undefined;
@@ -102,9 +105,13 @@ export async function startPrivateNatsServer(binary = process.env['NATS_SERVER_B
     for (const candidate of candidates) {
       try {
         child = await new Promise<ChildProcess>((resolve, reject) => {
-          const spawned = spawn(candidate, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
-            stdio: 'ignore',
-          });
+          const spawned = spawn(
+            candidate,
+            ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+            {
+              stdio: 'ignore',
+            },
+          );
           spawned.once('error', reject);
           spawned.once('spawn', () => resolve(spawned));
         });
@@ -114,7 +121,9 @@ export async function startPrivateNatsServer(binary = process.env['NATS_SERVER_B
         lastError = error;
       }
     }
-    throw new Error(`Cannot start nats-server (apt-get install nats-server): ${(lastError as Error).message}`);
+    throw new Error(
+      `Cannot start nats-server (apt-get install nats-server): ${(lastError as Error).message}`,
+    );
   };
   const stop = async (): Promise<void> => {
     const running = child;
@@ -141,7 +150,11 @@ export function removeDir(path: string): void {
 }
 
 /** Polls `probe` until it returns true or `timeoutMs` passes; returns how long it took. */
-export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number> {
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if (await probe().catch(() => false)) return Date.now() - started;

@@ -11,7 +11,10 @@ export interface CapturedLogger {
   lines(): Array<Record<string, unknown>>;
 }
 
-export function captureLogger(service: string, level: Parameters<typeof createLogger>[0]['level'] = 'debug'): CapturedLogger {
+export function captureLogger(
+  service: string,
+  level: Parameters<typeof createLogger>[0]['level'] = 'debug',
+): CapturedLogger {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -22,7 +22,12 @@ export function startApp(app: string, env: Record<string, string>, entry = 'main
   const script = resolve(REPO_ROOT, 'apps', app, 'dist', `${entry}.js`);
   const child = spawn(process.execPath, [script], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -56,7 +61,9 @@ export function startApp(app: string, env: Record<string, string>, entry = 'main
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${app} did not print ${String(pattern)} within ${timeoutMs} ms:\n${output}`));
+          reject(
+            new Error(`${app} did not print ${String(pattern)} within ${timeoutMs} ms:\n${output}`),
+          );
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);

@@ -14,7 +14,11 @@ export interface HttpErrorSpec {
 export function httpErrorFor(code: ErrorCode): HttpErrorSpec {
   switch (code) {
     case 'VALIDATION_FAILED':
-      return { status: 422, title: 'Validation error', fix: 'Check the error detail for the specific field.' };
+      return {
+        status: 422,
+        title: 'Validation error',
+        fix: 'Check the error detail for the specific field.',
+      };
     case 'RPC_NO_RESPONDERS':
       return {
         status: 503,

@@ -19,7 +19,9 @@ export interface HttpErrorBody {
 
 function statusCodeOf(error: unknown): number | undefined {
   const candidate = (error as { statusCode?: unknown })?.statusCode;
-  return typeof candidate === 'number' && candidate >= 400 && candidate < 600 ? candidate : undefined;
+  return typeof candidate === 'number' && candidate >= 400 && candidate < 600
+    ? candidate
+    : undefined;
 }
 
 /** Maps everything thrown while serving HTTP to a status and an {@link HttpErrorBody}. */
@@ -32,7 +34,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { status, body } = this.describe(exception, request.id);
-    if (status >= 500) this.logger.error({ err: exception, request_id: request.id, status }, 'request failed');
+    if (status >= 500)
+      this.logger.error({ err: exception, request_id: request.id, status }, 'request failed');
     void reply.status(status).send(body);
   }
 
@@ -40,8 +43,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const spec = httpErrorFor(exception.code);
       const issues = exception.details?.['issues'];
-      const detail = exception.code === 'VALIDATION_FAILED' && Array.isArray(issues) ? issues : exception.message;
-      return { status: spec.status, body: { detail, code: exception.code, fix: spec.fix, request_id: requestId } };
+      const detail =
+        exception.code === 'VALIDATION_FAILED' && Array.isArray(issues)
+          ? issues
+          : exception.message;
+      return {
+        status: spec.status,
+        body: { detail, code: exception.code, fix: spec.fix, request_id: requestId },
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -50,7 +59,10 @@ export class HttpErrorFilter implements ExceptionFilter {
         body: {
           detail: exception.message,
           code: status === 404 ? 'NOT_FOUND' : `HTTP_${status}`,
-          fix: status === 404 ? 'Check the method and path against GET /api/v1/openapi.json.' : 'Correct the request.',
+          fix:
+            status === 404
+              ? 'Check the method and path against GET /api/v1/openapi.json.'
+              : 'Correct the request.',
           request_id: requestId,
         },
       };
@@ -70,7 +82,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     const spec = httpErrorFor('INTERNAL');
     return {
       status: 500,
-      body: { detail: 'Internal server error', code: 'INTERNAL', fix: spec.fix, request_id: requestId },
+      body: {
+        detail: 'Internal server error',
+        code: 'INTERNAL',
+        fix: spec.fix,
+        request_id: requestId,
+      },
     };
   }
 }

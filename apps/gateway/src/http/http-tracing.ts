@@ -1,4 +1,12 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Histogram, register } from 'prom-client';
 
@@ -13,7 +21,8 @@ interface RequestTrace {
 const traces = new WeakMap<FastifyRequest, RequestTrace>();
 
 const httpDuration =
-  (register.getSingleMetric('tengine_http_server_duration_seconds') as Histogram<string> | undefined) ??
+  (register.getSingleMetric('tengine_http_server_duration_seconds') as
+    Histogram<string> | undefined) ??
   new Histogram({
     name: 'tengine_http_server_duration_seconds',
     help: 'Duration of HTTP requests served by the gateway, by method, route and status',
@@ -24,7 +33,10 @@ const httpDuration =
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a client's `x-request-id` when it is sane, otherwise makes a new one. */
-export function requestIdFrom(header: string | string[] | undefined, fallback: () => string): string {
+export function requestIdFrom(
+  header: string | string[] | undefined,
+  fallback: () => string,
+): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : fallback();
 }
 
@@ -70,7 +82,11 @@ export function installHttpTracing(fastify: FastifyInstance): void {
       if (status >= 500) state.span.setStatus({ code: 2 });
       state.span.end();
       httpDuration.observe(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(status) },
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status: String(status),
+        },
         (performance.now() - state.startedAt) / 1000,
       );
     }

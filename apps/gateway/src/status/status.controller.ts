@@ -1,13 +1,22 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 
-import { BACKEND_SERVICES, DomainError, STATUS_SUBJECTS, type ServiceStatus } from '@tengine/contracts';
+import {
+  BACKEND_SERVICES,
+  DomainError,
+  STATUS_SUBJECTS,
+  type ServiceStatus,
+} from '@tengine/contracts';
 import type { MessageBus } from '@tengine/messaging';
 import { describeService, MESSAGE_BUS, SERVICE_INFO, type ServiceInfo } from '@tengine/runtime';
 
 /** One service's entry in the platform status. */
 export type ServiceStatusEntry =
   | (ServiceStatus & { readonly status: 'ok' })
-  | { readonly service: string; readonly status: 'unavailable'; readonly error: { code: string; detail: string } };
+  | {
+      readonly service: string;
+      readonly status: 'unavailable';
+      readonly error: { code: string; detail: string };
+    };
 
 /** The body of `GET /api/v1/status`. */
 export interface PlatformStatus {
@@ -26,10 +35,17 @@ export async function collectPlatformStatus(
   const backends = await Promise.all(
     BACKEND_SERVICES.map(async (service): Promise<ServiceStatusEntry> => {
       try {
-        return { ...(await bus.request(STATUS_SUBJECTS[service], {}, { timeoutMs })), status: 'ok' };
+        return {
+          ...(await bus.request(STATUS_SUBJECTS[service], {}, { timeoutMs })),
+          status: 'ok',
+        };
       } catch (error) {
         const code = error instanceof DomainError ? error.code : 'INTERNAL';
-        return { service, status: 'unavailable', error: { code, detail: (error as Error).message } };
+        return {
+          service,
+          status: 'unavailable',
+          error: { code, detail: (error as Error).message },
+        };
       }
     }),
   );

@@ -1,4 +1,4 @@
-import type { PlatformStatus } from '@tengine/gateway';
+import type { PlatformStatus } from '../../src/index.js';
 import {
   createTestDatabase,
   freePort,
@@ -38,7 +38,10 @@ describe('five services as separate processes', () => {
       processes.push(startApp(app, { ...env, PORT: String(ports[app]), HOST: '127.0.0.1' }));
     }
     for (const app of [...BACKENDS, 'gateway']) {
-      await waitUntil(async () => (await statusOf(`http://127.0.0.1:${ports[app]}/health/ready`)) === 200, 30_000);
+      await waitUntil(
+        async () => (await statusOf(`http://127.0.0.1:${ports[app]}/health/ready`)) === 200,
+        30_000,
+      );
     }
   });
 
@@ -55,26 +58,34 @@ describe('five services as separate processes', () => {
     const body = (await response.json()) as PlatformStatus;
     expect(body.status).toBe('ok');
     expect(body.transport).toBe('nats');
-    const instances = Object.values(body.services).map((entry) => (entry.status === 'ok' ? entry.instance : ''));
+    const instances = Object.values(body.services).map((entry) =>
+      entry.status === 'ok' ? entry.instance : '',
+    );
     expect(new Set(instances).size).toBe(5);
   });
 
   it('should expose Prometheus metrics with per-subject RPC latencies', async () => {
     const text = await (await fetch(`http://127.0.0.1:${ports['registry']}/metrics`)).text();
-    expect(text).toMatch(/tengine_rpc_server_duration_seconds_count\{service="registry",subject="rpc.registry.status.get.v1",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(
+      /tengine_rpc_server_duration_seconds_count\{service="registry",subject="rpc.registry.status.get.v1",outcome="ok"\} [1-9]/,
+    );
     expect(text).toContain('process_cpu_seconds_total');
   });
 
   it('should turn unready within seconds when NATS dies, and recover when it returns, without crashing', async () => {
     await nats.stop();
-    const watched = ['gateway', 'registry'].map((app) => `http://127.0.0.1:${ports[app]}/health/ready`);
+    const watched = ['gateway', 'registry'].map(
+      (app) => `http://127.0.0.1:${ports[app]}/health/ready`,
+    );
     const downAfter = await waitUntil(
       async () => (await Promise.all(watched.map(statusOf))).every((status) => status === 503),
       10_000,
       100,
     );
     expect(downAfter).toBeLessThan(5_000);
-    const body = (await (await fetch(watched[1] as string)).json()) as { checks: { nats: { status: string } } };
+    const body = (await (await fetch(watched[1] as string)).json()) as {
+      checks: { nats: { status: string } };
+    };
     expect(body.checks.nats.status).toBe('down');
 
     await nats.start();
@@ -86,7 +97,9 @@ describe('five services as separate processes', () => {
     expect(upAfter).toBeLessThan(10_000);
     for (const child of processes) expect(child.child.exitCode).toBeNull();
     await waitUntil(async () => {
-      const status = (await (await fetch(`http://127.0.0.1:${ports['gateway']}/api/v1/status`)).json()) as PlatformStatus;
+      const status = (await (
+        await fetch(`http://127.0.0.1:${ports['gateway']}/api/v1/status`)
+      ).json()) as PlatformStatus;
       return status.status === 'ok';
     }, 10_000);
   });
@@ -94,7 +107,10 @@ describe('five services as separate processes', () => {
 
 describe('configuration errors at boot', () => {
   it('should refuse to start a service with an invalid NATS_URL and name the variable', async () => {
-    const child = startApp('registry', { NATS_URL: 'http://localhost:4222', DATABASE_URL: 'postgres://x@127.0.0.1/x' });
+    const child = startApp('registry', {
+      NATS_URL: 'http://localhost:4222',
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+    });
     expect(await child.exited()).toBe(1);
     expect(child.output()).toMatch(/NATS_URL: must be a URL \(nats:\/\/host:4222\)/);
   });
@@ -108,7 +124,10 @@ describe('configuration errors at boot', () => {
 
   it('should fail fast with the cause when PostgreSQL is unreachable', async () => {
     const port = await freePort();
-    const child = startApp('audit', { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x` });
+    const child = startApp('audit', {
+      NATS_URL: 'nats://127.0.0.1:4222',
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x`,
+    });
     expect(await child.exited()).toBe(1);
     expect(child.output()).toContain('Cannot connect to PostgreSQL');
     expect(child.output()).toContain('DATABASE_URL');

@@ -1,6 +1,10 @@
 import { Controller } from '@nestjs/common';
 
-import { Subjects, type AdminTokenBootstrapReply, type AdminTokenBootstrapRequest } from '@tengine/contracts';
+import {
+  Subjects,
+  type AdminTokenBootstrapReply,
+  type AdminTokenBootstrapRequest,
+} from '@tengine/contracts';
 import { RpcHandler, RpcPayload } from '@tengine/messaging';
 
 import { AdminTokensService } from './admin-tokens.service.js';

@@ -29,7 +29,8 @@ export class AdminTokensService implements OnModuleInit {
 
   /** Registers TENGINE_ADMIN_TOKEN's hash at boot, so the configured token works at once. */
   async onModuleInit(): Promise<void> {
-    if (this.environmentToken) await this.repository.insertIfAbsent(hashToken(this.environmentToken), 'environment');
+    if (this.environmentToken)
+      await this.repository.insertIfAbsent(hashToken(this.environmentToken), 'environment');
   }
 
   /**
@@ -38,9 +39,12 @@ export class AdminTokensService implements OnModuleInit {
    */
   async bootstrap(): Promise<AdminTokenBootstrapReply> {
     if (this.environmentToken) return { created: false, token: null, source: 'environment' };
-    if ((await this.repository.countLive()) > 0) return { created: false, token: null, source: 'existing' };
+    if ((await this.repository.countLive()) > 0)
+      return { created: false, token: null, source: 'existing' };
     const token = `${ADMIN_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const created = await this.repository.insertIfAbsent(hashToken(token), 'bootstrap');
-    return created ? { created: true, token, source: 'bootstrap' } : { created: false, token: null, source: 'existing' };
+    return created
+      ? { created: true, token, source: 'bootstrap' }
+      : { created: false, token: null, source: 'existing' };
   }
 }

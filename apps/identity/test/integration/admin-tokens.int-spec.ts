@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import { Subjects } from '@tengine/contracts';
 import { InProcessBroker } from '@tengine/messaging';
 import { startBackendService, type RunningService } from '@tengine/runtime';
-import { captureLogger, createTestDatabase, TEST_NATS_URL, testSubjectPrefix, type TestDatabase } from '@tengine/testing';
+import {
+  captureLogger,
+  createTestDatabase,
+  TEST_NATS_URL,
+  testSubjectPrefix,
+  type TestDatabase,
+} from '@tengine/testing';
 
 import { identityService } from '../../src/identity.definition.js';
 
@@ -20,7 +26,10 @@ describe('platform admin token', () => {
     await database.drop();
   });
 
-  async function startIdentity(environment: Record<string, string>, logs = captureLogger('identity')) {
+  async function startIdentity(
+    environment: Record<string, string>,
+    logs = captureLogger('identity'),
+  ) {
     const service = await startBackendService(identityService, {
       transport: { kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() },
       databaseUrl: database.url,
@@ -37,12 +46,16 @@ describe('platform admin token', () => {
   it('should create exactly one token when many bootstrap requests race', async () => {
     const identity = await startIdentity({});
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => identity.bus.request(Subjects.identity.adminTokenBootstrap, {})),
+      Array.from({ length: 20 }, () =>
+        identity.bus.request(Subjects.identity.adminTokenBootstrap, {}),
+      ),
     );
     const created = replies.filter((reply) => reply.created);
     expect(created).toHaveLength(1);
     expect(created[0]?.token).toMatch(/^tng_adm_/);
-    expect(replies.filter((reply) => !reply.created).every((reply) => reply.token === null)).toBe(true);
+    expect(replies.filter((reply) => !reply.created).every((reply) => reply.token === null)).toBe(
+      true,
+    );
   });
 
   it('should use TENGINE_ADMIN_TOKEN, store only its hash, and never log it', async () => {
@@ -54,11 +67,12 @@ describe('platform admin token', () => {
       token: null,
       source: 'environment',
     });
-    const rows = (await identity.dataSource.query('SELECT token_hash, source FROM identity.admin_tokens')) as Array<{
-      token_hash: string;
-      source: string;
-    }>;
-    expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex'), source: 'environment' }]);
+    const rows = await identity.dataSource.query<Array<{ token_hash: string; source: string }>>(
+      'SELECT token_hash, source FROM identity.admin_tokens',
+    );
+    expect(rows).toEqual([
+      { token_hash: createHash('sha256').update(token).digest('hex'), source: 'environment' },
+    ]);
     expect(logs.text()).not.toContain(token);
   });
 

@@ -17,7 +17,11 @@ describe('npm start: the whole platform in one process with embedded defaults', 
   afterAll(() => removeDir(dataDir));
 
   const start = () =>
-    startApp('platform', { TENGINE_DATA_DIR: dataDir, TENGINE_EMBEDDED_PG_PORT: String(pgPort), PORT: '0' });
+    startApp('platform', {
+      TENGINE_DATA_DIR: dataDir,
+      TENGINE_EMBEDDED_PG_PORT: String(pgPort),
+      PORT: '0',
+    });
 
   it('should start with no external service, answer from all five services, print the admin token once, and stop cleanly', async () => {
     const first = start();
@@ -30,7 +34,13 @@ describe('npm start: the whole platform in one process with embedded defaults', 
     const status = (await (await fetch(`${url}/api/v1/status`)).json()) as PlatformStatus;
     expect(status.status).toBe('ok');
     expect(status.transport).toBe('in-process');
-    expect(Object.keys(status.services).sort()).toEqual(['audit', 'executor', 'gateway', 'identity', 'registry']);
+    expect(Object.keys(status.services).sort()).toEqual([
+      'audit',
+      'executor',
+      'gateway',
+      'identity',
+      'registry',
+    ]);
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
     expect(await first.stop('SIGTERM')).toBe(0);
@@ -38,7 +48,10 @@ describe('npm start: the whole platform in one process with embedded defaults', 
     await waitUntil(async () => (await freePort()) > 0 && !(await portOpen(pgPort)), 10_000);
 
     const second = start();
-    const [, secondUrl] = await second.waitFor(/MCP endpoint\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/, 60_000);
+    const [, secondUrl] = await second.waitFor(
+      /MCP endpoint\s+(http:\/\/127\.0\.0\.1:\d+)\/mcp/,
+      60_000,
+    );
     await second.waitFor(/Admin token: created at first start/);
     expect(second.output()).not.toContain(token);
     const again = (await (await fetch(`${secondUrl}/api/v1/status`)).json()) as PlatformStatus;

@@ -4,7 +4,13 @@ import pg from 'pg';
 import { Subjects } from '@tengine/contracts';
 import type { PlatformStatus } from '@tengine/gateway';
 import { startTelemetry } from '@tengine/telemetry';
-import { createTestDatabase, TEST_NATS_URL, testSubjectPrefix, waitUntil, type TestDatabase } from '@tengine/testing';
+import {
+  createTestDatabase,
+  TEST_NATS_URL,
+  testSubjectPrefix,
+  waitUntil,
+  type TestDatabase,
+} from '@tengine/testing';
 
 import { startPlatform, type RunningPlatform } from '../../src/platform.js';
 
@@ -42,7 +48,13 @@ describe('the platform over real NATS and PostgreSQL', () => {
     const body = (await response.json()) as PlatformStatus;
     expect(body.status).toBe('ok');
     expect(body.transport).toBe('nats');
-    expect(Object.keys(body.services).sort()).toEqual(['audit', 'executor', 'gateway', 'identity', 'registry']);
+    expect(Object.keys(body.services).sort()).toEqual([
+      'audit',
+      'executor',
+      'gateway',
+      'identity',
+      'registry',
+    ]);
     for (const name of ['registry', 'identity', 'executor', 'audit']) {
       const entry = body.services[name];
       expect(entry).toMatchObject({ service: name, status: 'ok', version: '0.1.0' });
@@ -63,7 +75,9 @@ describe('the platform over real NATS and PostgreSQL', () => {
     });
     expect(response.status).toBe(200);
     const spansOf = (): ReadableSpan[] =>
-      (telemetry.memoryExporter?.getFinishedSpans() ?? []).filter((span) => span.spanContext().traceId === traceId);
+      (telemetry.memoryExporter?.getFinishedSpans() ?? []).filter(
+        (span) => span.spanContext().traceId === traceId,
+      );
     await waitUntil(() => Promise.resolve(spansOf().length >= 1 + 4 * 2), 3_000, 20);
     const spans = spansOf();
     const http = spans.find((span) => span.name === 'GET /api/v1/status');
@@ -71,11 +85,15 @@ describe('the platform over real NATS and PostgreSQL', () => {
     expect(http?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
     for (const service of ['registry', 'identity', 'executor', 'audit']) {
       const handler = spans.find(
-        (span) => span.attributes['tengine.service'] === service && span.name === `rpc.${service}.status.get.v1`,
+        (span) =>
+          span.attributes['tengine.service'] === service &&
+          span.name === `rpc.${service}.status.get.v1`,
       );
       expect(handler).toBeDefined();
       // handler ← client span (gateway's NATS request) ← HTTP server span
-      const client = spans.find((span) => span.spanContext().spanId === handler?.parentSpanContext?.spanId);
+      const client = spans.find(
+        (span) => span.spanContext().spanId === handler?.parentSpanContext?.spanId,
+      );
       expect(client?.name).toBe(`rpc.${service}.status.get.v1`);
       expect(client?.attributes['messaging.operation.type']).toBe('send');
       expect(client?.parentSpanContext?.spanId).toBe(http?.spanContext().spanId);
@@ -83,7 +101,9 @@ describe('the platform over real NATS and PostgreSQL', () => {
   });
 
   it('should return errors with detail, code, fix and the request id', async () => {
-    const response = await fetch(`${platform.url}/api/v1/no-such-thing`, { headers: { 'x-request-id': 'req-42' } });
+    const response = await fetch(`${platform.url}/api/v1/no-such-thing`, {
+      headers: { 'x-request-id': 'req-42' },
+    });
     expect(response.status).toBe(404);
     expect(response.headers.get('x-request-id')).toBe('req-42');
     expect(await response.json()).toEqual({
@@ -103,9 +123,11 @@ describe('the platform over real NATS and PostgreSQL', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const dump = await client.query('SELECT row_to_json(t)::text AS row FROM identity.admin_tokens t');
+      const dump = await client.query<{ row: string }>(
+        'SELECT row_to_json(t)::text AS row FROM identity.admin_tokens t',
+      );
       expect(dump.rowCount).toBe(1);
-      expect(dump.rows[0].row).not.toContain(token.slice(8));
+      expect(dump.rows[0]?.row).not.toContain(token.slice(8));
     } finally {
       await client.end();
     }
@@ -119,10 +141,15 @@ describe('the platform over real NATS and PostgreSQL', () => {
     const body = (await response.json()) as PlatformStatus;
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(body.status).toBe('degraded');
-    expect(body.services['audit']).toMatchObject({ status: 'unavailable', error: { code: 'RPC_NO_RESPONDERS' } });
+    expect(body.services['audit']).toMatchObject({
+      status: 'unavailable',
+      error: { code: 'RPC_NO_RESPONDERS' },
+    });
     expect(body.services['registry']).toMatchObject({ status: 'ok' });
     const ready = await fetch(`${platform.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ checks: { downstream: { status: 'degraded', services: { audit: 'down' } } } });
+    expect(await ready.json()).toMatchObject({
+      checks: { downstream: { status: 'degraded', services: { audit: 'down' } } },
+    });
   });
 });

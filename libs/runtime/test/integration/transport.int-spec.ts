@@ -6,8 +6,14 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { context, trace } from '@opentelemetry/api';
 
 import { DomainError, Subjects, type StatusRequest } from '@tengine/contracts';
-import { InProcessBroker, installTraceHooks, RpcErrorFilter, RpcHandler, RpcPayload } from '@tengine/messaging';
-import { connectService, type ServiceLink, type TransportConfig } from '@tengine/runtime';
+import {
+  InProcessBroker,
+  installTraceHooks,
+  RpcErrorFilter,
+  RpcHandler,
+  RpcPayload,
+} from '@tengine/messaging';
+import { connectService, type ServiceLink, type TransportConfig } from '../../src/index.js';
 import { startTelemetry, tracer } from '@tengine/telemetry';
 import { captureLogger, TEST_NATS_URL, testSubjectPrefix, waitUntil } from '@tengine/testing';
 
@@ -33,7 +39,9 @@ class ProbeController {
 
   @MessagePattern('test.domain-error')
   domainError(): never {
-    throw new DomainError('VALIDATION_FAILED', 'name: must not be empty', { details: { issues: [{ path: 'name' }] } });
+    throw new DomainError('VALIDATION_FAILED', 'name: must not be empty', {
+      details: { issues: [{ path: 'name' }] },
+    });
   }
 
   @MessagePattern('test.crash')
@@ -54,17 +62,30 @@ class ProbeController {
 
   @RpcHandler(Subjects.registry.statusGet)
   status(@RpcPayload(Subjects.registry.statusGet) _request: StatusRequest): object {
-    return { service: 'registry', version: '9.9.9', instance: ProbeController.instance, uptimeSeconds: 1, schema: null };
+    return {
+      service: 'registry',
+      version: '9.9.9',
+      instance: ProbeController.instance,
+      uptimeSeconds: 1,
+      schema: null,
+    };
   }
 }
 
 @Module({ controllers: [ProbeController] })
 class ProbeModule {}
 
-async function serve(link: ServiceLink, queueGroup: string, logs = captureLogger('probe')): Promise<INestMicroservice> {
+async function serve(
+  link: ServiceLink,
+  queueGroup: string,
+  logs = captureLogger('probe'),
+): Promise<INestMicroservice> {
   const server = link.server(queueGroup);
   installTraceHooks(server, queueGroup, link.subjectPrefix);
-  const app = await NestFactory.createMicroservice(ProbeModule, { strategy: server, logger: false });
+  const app = await NestFactory.createMicroservice(ProbeModule, {
+    strategy: server,
+    logger: false,
+  });
   app.useGlobalFilters(new RpcErrorFilter(queueGroup, logs.logger));
   await app.listen();
   return app;
@@ -96,7 +117,9 @@ describe.each(transports)('the same handlers over the %s transport', (_name, mak
   });
 
   it('should return the handler reply', async () => {
-    await expect(clientLink.bus.requestUnchecked('test.echo', { hello: ['world'] })).resolves.toEqual({
+    await expect(
+      clientLink.bus.requestUnchecked('test.echo', { hello: ['world'] }),
+    ).resolves.toEqual({
       data: { hello: ['world'] },
       instance: 'a',
     });
@@ -108,14 +131,18 @@ describe.each(transports)('the same handlers over the %s transport', (_name, mak
   });
 
   it('should refuse a payload that breaks the contract with VALIDATION_FAILED naming the problem', async () => {
-    const error = await clientLink.bus.requestUnchecked(Subjects.registry.statusGet, { surprise: 1 }).catch((e: unknown) => e);
+    const error = await clientLink.bus
+      .requestUnchecked(Subjects.registry.statusGet, { surprise: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('VALIDATION_FAILED');
     expect((error as DomainError).message).toContain('surprise');
   });
 
   it('should carry a domain error across as a DomainError with its code and details', async () => {
-    const error = await clientLink.bus.requestUnchecked('test.domain-error', {}).catch((e: unknown) => e);
+    const error = await clientLink.bus
+      .requestUnchecked('test.domain-error', {})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('VALIDATION_FAILED');
     expect((error as DomainError).message).toBe('name: must not be empty');
@@ -132,14 +159,18 @@ describe.each(transports)('the same handlers over the %s transport', (_name, mak
 
   it('should fail with RPC_TIMEOUT when the reply does not come in time', async () => {
     const started = Date.now();
-    const error = await clientLink.bus.requestUnchecked('test.slow', {}, { timeoutMs: 200 }).catch((e: unknown) => e);
+    const error = await clientLink.bus
+      .requestUnchecked('test.slow', {}, { timeoutMs: 200 })
+      .catch((e: unknown) => e);
     expect((error as DomainError).code).toBe('RPC_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('should fail fast with RPC_NO_RESPONDERS when nobody serves the subject', async () => {
     const started = Date.now();
-    const error = await clientLink.bus.requestUnchecked('test.nobody-home', {}, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const error = await clientLink.bus
+      .requestUnchecked('test.nobody-home', {}, { timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect((error as DomainError).code).toBe('RPC_NO_RESPONDERS');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
@@ -166,14 +197,23 @@ describe.each(transports)('the same handlers over the %s transport', (_name, mak
 
 describe('queue groups and namespaces over NATS', () => {
   it('should share requests between two replicas, each request handled exactly once', async () => {
-    const config: TransportConfig = { kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() };
-    const links = await Promise.all([0, 1, 2].map((index) => connectService(config, `replica-${index}`, 1_000)));
+    const config: TransportConfig = {
+      kind: 'nats',
+      url: TEST_NATS_URL,
+      subjectPrefix: testSubjectPrefix(),
+    };
+    const links = await Promise.all(
+      [0, 1, 2].map((index) => connectService(config, `replica-${index}`, 1_000)),
+    );
     const [first, second, client] = links as [ServiceLink, ServiceLink, ServiceLink];
     const apps = [await serve(first, 'probe'), await serve(second, 'probe')];
     try {
       ProbeController.handled = 0;
       const replies = await Promise.all(
-        Array.from({ length: 60 }, () => client.bus.requestUnchecked('test.replica', {}) as Promise<string>),
+        Array.from(
+          { length: 60 },
+          () => client.bus.requestUnchecked('test.replica', {}) as Promise<string>,
+        ),
       );
       expect(new Set(replies).size).toBe(2);
       expect(ProbeController.handled).toBe(60);
@@ -184,8 +224,16 @@ describe('queue groups and namespaces over NATS', () => {
   });
 
   it('should not let a service in one namespace answer requests of another', async () => {
-    const serverLink = await connectService({ kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() }, 's', 1_000);
-    const clientLink = await connectService({ kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() }, 'c', 1_000);
+    const serverLink = await connectService(
+      { kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() },
+      's',
+      1_000,
+    );
+    const clientLink = await connectService(
+      { kind: 'nats', url: TEST_NATS_URL, subjectPrefix: testSubjectPrefix() },
+      'c',
+      1_000,
+    );
     const app = await serve(serverLink, 'probe');
     try {
       const error = await clientLink.bus.requestUnchecked('test.echo', {}).catch((e: unknown) => e);

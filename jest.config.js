@@ -46,6 +46,7 @@ const common = {
 
 export default {
   maxWorkers: 2,
+  globalSetup: '<rootDir>/scripts/jest-global-setup.mjs',
   // Integration suites start real processes and databases; jest only honours this at the top level.
   testTimeout: 60_000,
   projects: [

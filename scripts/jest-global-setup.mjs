@@ -20,7 +20,8 @@ function reachable(url, fallbackPort) {
 }
 
 export default async function globalSetup() {
-  const pgUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const pgUrl =
+    process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
   const missing = [];
   if (!(await reachable(pgUrl, 5432))) missing.push(`PostgreSQL at ${new URL(pgUrl).host}`);

@@ -1,8 +1,13 @@
+import { AUDIT_ERROR_CODES } from './audit.js';
+import { EXECUTOR_ERROR_CODES } from './executor.js';
+import { IDENTITY_ERROR_CODES } from './identity.js';
+import { REGISTRY_ERROR_CODES } from './registry.js';
+
 /**
  * Stable error codes shared by every service. Codes are persisted in logs, run records and client
  * integrations: never rename one in place, add a new one instead.
  */
-export const ERROR_CODES = [
+export const COMMON_ERROR_CODES = [
   // Generic, any service
   'VALIDATION_FAILED',
   'INTERNAL',
@@ -11,6 +16,15 @@ export const ERROR_CODES = [
   'RPC_TIMEOUT',
   'RPC_TRANSPORT_CLOSED',
   'RPC_BAD_REPLY',
+] as const;
+
+/** Every error code, common and per service. */
+export const ERROR_CODES = [
+  ...COMMON_ERROR_CODES,
+  ...IDENTITY_ERROR_CODES,
+  ...REGISTRY_ERROR_CODES,
+  ...EXECUTOR_ERROR_CODES,
+  ...AUDIT_ERROR_CODES,
 ] as const;
 
 /** One of the stable error codes in {@link ERROR_CODES}. */

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 
+import { AUDIT_EVENTS, AUDIT_RPC, AUDIT_SUBJECTS } from './audit.js';
+import { EXECUTOR_EVENTS, EXECUTOR_RPC, EXECUTOR_SUBJECTS } from './executor.js';
+import { IDENTITY_EVENTS, IDENTITY_RPC, IDENTITY_SUBJECTS } from './identity.js';
+import { REGISTRY_EVENTS, REGISTRY_RPC, REGISTRY_SUBJECTS } from './registry.js';
 import type { BackendServiceName } from './services.js';
-import { AdminTokenBootstrapReplySchema, AdminTokenBootstrapRequestSchema } from './identity.js';
-import { ServiceStatusSchema, StatusRequestSchema } from './system.js';
 
 /**
  * Every NATS subject, by owner. Format: `<kind>.<owner>.<entity>.<action>.v<major>`.
@@ -10,13 +12,10 @@ import { ServiceStatusSchema, StatusRequestSchema } from './system.js';
  * in place: add a `v2` and serve both until every replica is upgraded.
  */
 export const Subjects = {
-  registry: { statusGet: 'rpc.registry.status.get.v1' },
-  identity: {
-    statusGet: 'rpc.identity.status.get.v1',
-    adminTokenBootstrap: 'rpc.identity.admin-token.bootstrap.v1',
-  },
-  executor: { statusGet: 'rpc.executor.status.get.v1' },
-  audit: { statusGet: 'rpc.audit.status.get.v1' },
+  registry: REGISTRY_SUBJECTS,
+  identity: IDENTITY_SUBJECTS,
+  executor: EXECUTOR_SUBJECTS,
+  audit: AUDIT_SUBJECTS,
 } as const;
 
 /** The status subject of a backend service. */
@@ -30,32 +29,21 @@ export const STATUS_SUBJECTS: Readonly<Record<BackendServiceName, StatusSubject>
   audit: Subjects.audit.statusGet,
 };
 
-interface RpcContract<Request extends z.ZodType, Reply extends z.ZodType> {
-  readonly request: Request;
-  readonly reply: Reply;
-}
-
-function rpc<Request extends z.ZodType, Reply extends z.ZodType>(
-  request: Request,
-  reply: Reply,
-): RpcContract<Request, Reply> {
-  return { request, reply };
-}
-
 /** Request and reply schema of every RPC subject. Both sides validate against these. */
 export const RPC_CONTRACTS = {
-  [Subjects.registry.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
-  [Subjects.identity.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
-  [Subjects.identity.adminTokenBootstrap]: rpc(
-    AdminTokenBootstrapRequestSchema,
-    AdminTokenBootstrapReplySchema,
-  ),
-  [Subjects.executor.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
-  [Subjects.audit.statusGet]: rpc(StatusRequestSchema, ServiceStatusSchema),
+  ...REGISTRY_RPC,
+  ...IDENTITY_RPC,
+  ...EXECUTOR_RPC,
+  ...AUDIT_RPC,
 } as const;
 
 /** Payload schema of every event subject (core NATS fan-out, no queue group). */
-export const EVENT_CONTRACTS = {} as const satisfies Record<string, z.ZodType>;
+export const EVENT_CONTRACTS = {
+  ...REGISTRY_EVENTS,
+  ...IDENTITY_EVENTS,
+  ...EXECUTOR_EVENTS,
+  ...AUDIT_EVENTS,
+} as const satisfies Record<string, z.ZodType>;
 
 /** Any RPC subject. */
 export type RpcSubject = keyof typeof RPC_CONTRACTS;

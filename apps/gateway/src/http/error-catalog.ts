@@ -1,53 +1,27 @@
 import type { ErrorCode } from '@tengine/contracts';
 
-/** How a domain error reaches an HTTP client: status, a short title, and what to do about it. */
-export interface HttpErrorSpec {
-  readonly status: number;
-  readonly title: string;
-  readonly fix: string;
-}
+import { AUDIT_HTTP_ERRORS } from './errors/audit.errors.js';
+import { COMMON_HTTP_ERRORS } from './errors/common.errors.js';
+import { EXECUTOR_HTTP_ERRORS } from './errors/executor.errors.js';
+import type { HttpErrorSpec } from './errors/http-error-spec.js';
+import { IDENTITY_HTTP_ERRORS } from './errors/identity.errors.js';
+import { REGISTRY_HTTP_ERRORS } from './errors/registry.errors.js';
+
+export type { HttpErrorSpec } from './errors/http-error-spec.js';
 
 /**
- * The one place where domain error codes become HTTP statuses. The switch is exhaustive: adding a
- * code without deciding its status does not compile.
+ * The one place where domain error codes become HTTP statuses, one table per service. The type
+ * makes it exhaustive: a code without a status does not compile.
  */
+const CATALOG: Readonly<Record<ErrorCode, HttpErrorSpec>> = {
+  ...COMMON_HTTP_ERRORS,
+  ...IDENTITY_HTTP_ERRORS,
+  ...REGISTRY_HTTP_ERRORS,
+  ...EXECUTOR_HTTP_ERRORS,
+  ...AUDIT_HTTP_ERRORS,
+};
+
+/** Status, title and fix for a domain error code. */
 export function httpErrorFor(code: ErrorCode): HttpErrorSpec {
-  switch (code) {
-    case 'VALIDATION_FAILED':
-      return {
-        status: 422,
-        title: 'Validation error',
-        fix: 'Check the error detail for the specific field.',
-      };
-    case 'RPC_NO_RESPONDERS':
-      return {
-        status: 503,
-        title: 'Service unavailable',
-        fix: 'A tengine service is not running or not connected to NATS; check GET /api/v1/status.',
-      };
-    case 'RPC_TRANSPORT_CLOSED':
-      return {
-        status: 503,
-        title: 'Service unavailable',
-        fix: 'The gateway lost its NATS connection; it reconnects on its own. Retry shortly.',
-      };
-    case 'RPC_TIMEOUT':
-      return {
-        status: 504,
-        title: 'Gateway timeout',
-        fix: 'A tengine service did not answer in time; retry, and check its health and load.',
-      };
-    case 'RPC_BAD_REPLY':
-      return {
-        status: 502,
-        title: 'Bad gateway',
-        fix: 'Services of different versions are talking; finish the rollout so all run one version.',
-      };
-    case 'INTERNAL':
-      return {
-        status: 500,
-        title: 'Internal server error',
-        fix: 'Check the service logs for this request id; report it if it persists.',
-      };
-  }
+  return CATALOG[code];
 }

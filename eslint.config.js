@@ -1,5 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -16,8 +17,11 @@ const OTHER_SCOPES = ['gateway', 'registry', 'identity', 'executor', 'audit'];
 /** Module boundaries. Test files may also use the testing lib. */
 function constraints(inTests) {
   const testing = inTests ? ['type:testing'] : [];
+  // Tests drive the platform the way customers do, with the published SDK.
+  const sdkInTests = inTests ? ['type:sdk'] : [];
   return [
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+    { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: [] },
     {
       sourceTag: 'type:util',
       onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', ...testing],
@@ -32,7 +36,13 @@ function constraints(inTests) {
     },
     {
       sourceTag: 'type:app',
-      onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', ...testing],
+      onlyDependOnLibsWithTags: [
+        'type:contracts',
+        'type:util',
+        'type:data',
+        ...testing,
+        ...sdkInTests,
+      ],
     },
     {
       sourceTag: 'type:launcher',
@@ -42,6 +52,7 @@ function constraints(inTests) {
         'type:util',
         'type:data',
         ...testing,
+        ...sdkInTests,
       ],
     },
     ...OTHER_SCOPES.map((scope) => ({
@@ -74,6 +85,14 @@ export default tseslint.config(
       },
     },
     plugins: { '@nx': nx, 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({
+          noWarnOnMultipleProjects: true,
+          project: ['tsconfig.spec.json', 'libs/*/tsconfig.json', 'apps/*/tsconfig.json'],
+        }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
@@ -100,21 +119,25 @@ export default tseslint.config(
           ],
         },
       ],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        { allow: APP_ENTRY_POINTS, depConstraints: constraints(false) },
-      ],
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: constraints(false) }],
     },
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: constraints(true) }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // Only the launcher may import the service apps, through their entry points.
+    files: ['apps/platform/**/*.ts'],
+    rules: {
       '@nx/enforce-module-boundaries': [
         'error',
         { allow: APP_ENTRY_POINTS, depConstraints: constraints(true) },
       ],
-      '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/unbound-method': 'off',
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },

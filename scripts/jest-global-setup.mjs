@@ -19,7 +19,9 @@ function reachable(url, fallbackPort) {
   });
 }
 
-export default async function globalSetup() {
+export default async function globalSetup(globalConfig) {
+  const selected = globalConfig?.selectProjects ?? [];
+  if (selected.length > 0 && !selected.includes('integration')) return;
   const pgUrl =
     process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';

@@ -21,7 +21,19 @@ import {
 } from '@tengine/runtime';
 import type { Logger } from '@tengine/telemetry';
 
+import { APP_GUARD } from '@nestjs/core';
+
+import { AUTHENTICATOR, AuthGuard } from './auth/auth.guard.js';
+import { Authenticator } from './auth/authenticator.js';
+import { Revocations } from './auth/revocations.js';
+import { SessionKeys } from './auth/session-keys.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
+import { ApiKeysController } from './management/api-keys.controller.js';
+import { AssertionKeysController } from './management/assertion-keys.controller.js';
+import { Forwarder } from './management/forwarder.js';
+import { IntegrationsController } from './management/integrations.controller.js';
+import { ProjectsController } from './management/projects.controller.js';
+import { SessionsController } from './management/sessions.controller.js';
 import { installHttpTracing, requestIdFrom } from './http/http-tracing.js';
 import { collectPlatformStatus } from './status/status.controller.js';
 import { StatusController } from './status/status.controller.js';
@@ -41,6 +53,8 @@ export interface RunningGateway {
   readonly url: string;
   readonly bus: MessageBus;
   readonly app: NestFastifyApplication;
+  /** Revocations this replica knows of; MCP streams subscribe to close on revocation. */
+  readonly revocations: Revocations;
   close(): Promise<void>;
 }
 
@@ -66,8 +80,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const info = serviceInfo('gateway', null);
   const { bus } = await connectService(options.transport, 'tengine-gateway', options.rpcTimeoutMs);
   const checks: Record<string, HealthCheck> = {
-    nats: transportCheck(bus),
+    [bus.kind === 'nats' ? 'nats' : 'messaging']: transportCheck(bus),
     downstream: downstreamCheck(bus, info),
+  };
+  const revocations = new Revocations(bus, logger);
+  await revocations.start();
+  const sessionKeys = new SessionKeys(bus);
+  const authenticator = new Authenticator(bus, sessionKeys, revocations);
+  // Revocation events published while NATS was away were missed: forget cached principals and re-read.
+  const stopReconnectWatch = bus.onReconnect(() => {
+    authenticator.clear();
+    void revocations.reload();
+    void sessionKeys.refresh().catch(() => undefined);
+  });
+  const stopAuth = (): void => {
+    stopReconnectWatch();
+    sessionKeys.stop();
+    authenticator.close();
+    revocations.stop();
   };
   const root: DynamicModule = {
     module: GatewayRootModule,
@@ -76,10 +106,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         infrastructureProviders(bus, null, logger, info, options.environment),
       ),
     ],
-    controllers: [HealthController, StatusController],
+    controllers: [
+      HealthController,
+      StatusController,
+      ProjectsController,
+      IntegrationsController,
+      ApiKeysController,
+      AssertionKeysController,
+      SessionsController,
+    ],
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },
       { provide: HEALTH_SERVICE_NAME, useValue: 'gateway' },
+      { provide: AUTHENTICATOR, useValue: authenticator },
+      { provide: APP_GUARD, useClass: AuthGuard },
+      Forwarder,
     ],
   };
   const adapter = new FastifyAdapter({
@@ -97,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     app.useGlobalFilters(new HttpErrorFilter(logger));
     await app.listen(options.port, options.host);
   } catch (error) {
+    stopAuth();
     await bus.close().catch(() => undefined);
     throw error;
   }
@@ -106,8 +148,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url,
     bus,
     app,
+    revocations,
     close: async () => {
       await app.close();
+      stopAuth();
       await bus.close();
     },
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { describeVar, loadEnv } from '@tengine/config';
+import { Keyring } from '@tengine/secrets';
 
 /** Identity's own variables (the common ones are validated by the runtime). */
 export const IDENTITY_ENV = {
@@ -11,7 +12,21 @@ export const IDENTITY_ENV = {
       .optional(),
     {
       description:
-        'Platform admin token for cross-project operations. Unset: one is generated at first start and printed once.',
+        'Platform admin token for cross-project operations. Unset: `npm start` generates one at first start and prints it once; a distributed deployment must set it.',
+      sensitive: true,
+    },
+  ),
+  TENGINE_SECRET_KEYS: describeVar(
+    z.string().superRefine((value, context) => {
+      try {
+        Keyring.parse(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+    {
+      description:
+        'Master keys encrypting secrets at rest, newest first: kid:base64(32 bytes)[,kid:base64…]. Embedded mode generates one.',
       sensitive: true,
     },
   ),

@@ -2,8 +2,9 @@ import { baselineMigration } from '@tengine/persistence';
 import type { BackendServiceDefinition } from '@tengine/runtime';
 
 import { AdminTokenEntity } from './admin-tokens/admin-token.entity.js';
-import { AdminTokensModule } from './admin-tokens/admin-tokens.module.js';
+import { IdentityModule } from './identity.module.js';
 import { AdminTokens1763769600001 } from './migrations/1763769600001-admin-tokens.js';
+import { Credentials1763769600002 } from './migrations/1763769600002-credentials.js';
 
 /** Port of the identity service's health and metrics server when it runs on its own. */
 export const IDENTITY_DEFAULT_PORT = 3002;
@@ -14,7 +15,7 @@ export const identityService: BackendServiceDefinition = {
   schema: {
     schema: 'identity',
     entities: [AdminTokenEntity],
-    migrations: [baselineMigration('identity'), AdminTokens1763769600001],
+    migrations: [baselineMigration('identity'), AdminTokens1763769600001, Credentials1763769600002],
   },
-  imports: [AdminTokensModule],
+  imports: [IdentityModule],
 };

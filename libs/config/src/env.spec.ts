@@ -38,6 +38,7 @@ describe(loadEnv.name, () => {
       expect(message).toMatch(/NATS_URL: must be a URL \(nats:\/\/host:4222\)/);
       expect(message).toMatch(/LOG_LEVEL/);
       expect(message).toContain('.env.example');
+      expect(message).not.toContain('or .env ');
     }
   });
 

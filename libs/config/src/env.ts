@@ -53,7 +53,7 @@ export function loadEnv<S extends EnvShape>(
     return `  - ${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(
-    `Invalid environment variables:\n${lines.join('\n')}\nFix them in the environment or .env (see .env.example).`,
+    `Invalid environment variables:\n${lines.join('\n')}\nFix them in the environment (every variable is described in .env.example).`,
   );
 }
 

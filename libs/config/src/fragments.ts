@@ -37,9 +37,10 @@ export function booleanVar(defaultValue: boolean, description: string): z.ZodTyp
 
 /** Variables every service reads. */
 export const COMMON_ENV = {
-  NATS_URL: describeVar(url(['nats:', 'tls:', 'ws:', 'wss:'], 'nats://host:4222').optional(), {
+  NATS_URL: describeVar(url(['nats:', 'tls:'], 'nats://host:4222').optional(), {
     description:
-      'NATS server(s), comma-free single URL. Unset: services talk in-process (embedded mode only).',
+      'NATS server URL (may carry credentials). Unset: services talk in-process (embedded mode only).',
+    sensitive: true,
   }),
   NATS_SUBJECT_PREFIX: describeVar(
     z

@@ -5,7 +5,13 @@ import { z } from 'zod';
  * name the scope they need in their 403.
  * WARNING: scope names are stored with every API key; never rename one.
  */
-export const SCOPES = ['mcp:connect', 'sessions:mint', 'tools:write', 'keys:write', 'runs:read'] as const;
+export const SCOPES = [
+  'mcp:connect',
+  'sessions:mint',
+  'tools:write',
+  'keys:write',
+  'runs:read',
+] as const;
 export const ScopeSchema = z.enum(SCOPES);
 export type Scope = z.infer<typeof ScopeSchema>;
 

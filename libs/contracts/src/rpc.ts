@@ -1,7 +1,10 @@
 import type { z } from 'zod';
 
 /** Request and reply schema of one RPC subject. */
-export interface RpcContract<Request extends z.ZodType = z.ZodType, Reply extends z.ZodType = z.ZodType> {
+export interface RpcContract<
+  Request extends z.ZodType = z.ZodType,
+  Reply extends z.ZodType = z.ZodType,
+> {
   readonly request: Request;
   readonly reply: Reply;
 }

@@ -107,6 +107,11 @@ export class InProcessTransport implements RpcTransport {
     return this.broker.subscribe(subject, listener);
   }
 
+  onReconnect(): () => void {
+    // The in-process broker never disconnects.
+    return () => undefined;
+  }
+
   health(): Promise<TransportHealth> {
     return Promise.resolve(
       this.closed

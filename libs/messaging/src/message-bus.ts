@@ -134,6 +134,11 @@ export class MessageBus {
     return this.transport.health();
   }
 
+  /** Calls `listener` after every reconnection (events may have been missed during the outage). */
+  onReconnect(listener: () => void): () => void {
+    return this.transport.onReconnect(listener);
+  }
+
   close(): Promise<void> {
     return this.transport.close();
   }

@@ -72,11 +72,32 @@ export function fromNatsHeaders(headers: MsgHdrs | undefined): Record<string, st
 /** {@link RpcTransport} over a NATS connection, speaking Nest's NATS packet format. */
 export class NatsTransport implements RpcTransport {
   readonly kind = 'nats' as const;
+  private readonly reconnectListeners = new Set<() => void>();
 
   constructor(
     private readonly connection: NatsConnection,
     private readonly subjectPrefix = '',
-  ) {}
+  ) {
+    void this.watchStatus();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type !== 'reconnect') continue;
+      for (const listener of this.reconnectListeners) {
+        try {
+          listener();
+        } catch {
+          // A listener's failure must not stop the others from hearing about the reconnect.
+        }
+      }
+    }
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
 
   /** The underlying connection (for subsystems such as JetStream). */
   get nats(): NatsConnection {

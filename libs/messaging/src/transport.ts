@@ -35,5 +35,10 @@ export interface RpcTransport {
   /** Subscribes to every event on `subject`; returns the unsubscribe function. */
   subscribe(subject: string, listener: EventListener): () => void;
   health(): Promise<TransportHealth>;
+  /**
+   * Calls `listener` each time the connection comes back after an outage, when events published
+   * meanwhile may have been missed. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ export * from './backend-main.js';
 export * from './health.controller.js';
 export * from './health.js';
 export * from './nest-logger.js';
+export * from './service-error.filter.js';
 export * from './service-host.js';
 export * from './service-info.js';
 export * from './status.js';

@@ -7,19 +7,20 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestMicroservice } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import type { BackendServiceName } from '@tengine/contracts';
-import { installTraceHooks, RpcErrorFilter, type MessageBus } from '@tengine/messaging';
+import { installTraceHooks, type MessageBus } from '@tengine/messaging';
 import { openDataSource, type ServiceSchema } from '@tengine/persistence';
 import type { Logger } from '@tengine/telemetry';
 
 import { HEALTH_CHECKS, HEALTH_SERVICE_NAME, HealthController } from './health.controller.js';
 import { databaseCheck, migrationsCheck, transportCheck, type HealthCheck } from './health.js';
 import { NestPinoLogger } from './nest-logger.js';
+import { ServiceErrorFilter } from './service-error.filter.js';
 import { serviceInfo, type ServiceInfo } from './service-info.js';
 import { statusControllerFor } from './status.js';
 import { APP_LOGGER, DATA_SOURCE, MESSAGE_BUS, RAW_ENVIRONMENT, SERVICE_INFO } from './tokens.js';
@@ -122,7 +123,7 @@ export async function startBackendService(
   }
   const { bus } = link;
   const checks: Record<string, HealthCheck> = {
-    nats: transportCheck(bus),
+    [bus.kind === 'nats' ? 'nats' : 'messaging']: transportCheck(bus),
     database: databaseCheck(dataSource),
     migrations: migrationsCheck(dataSource, definition.schema.schema),
   };
@@ -142,6 +143,7 @@ export async function startBackendService(
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },
       { provide: HEALTH_SERVICE_NAME, useValue: definition.name },
+      { provide: APP_FILTER, useValue: new ServiceErrorFilter(definition.name, logger) },
     ],
   };
   const server = link.server(definition.name);
@@ -156,7 +158,6 @@ export async function startBackendService(
         logger: nestLogger,
         abortOnError: false,
       });
-      microservice.useGlobalFilters(new RpcErrorFilter(definition.name, logger));
       await microservice.listen();
       app = microservice;
     } else {
@@ -164,8 +165,7 @@ export async function startBackendService(
         logger: nestLogger,
         abortOnError: false,
       });
-      const microservice = http.connectMicroservice({ strategy: server });
-      microservice.useGlobalFilters(new RpcErrorFilter(definition.name, logger));
+      http.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(options.httpPort, options.httpHost ?? '0.0.0.0');
       httpUrl = localUrl(http);

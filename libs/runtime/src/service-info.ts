@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 
 import type { ServiceName } from '@tengine/contracts';
+import { TENGINE_VERSION } from '@tengine/telemetry';
 
 /** Who this service instance is. */
 export interface ServiceInfo {
@@ -12,8 +13,7 @@ export interface ServiceInfo {
   readonly schema: string | null;
 }
 
-/** The platform version, reported by every service. */
-export const TENGINE_VERSION = '0.1.0';
+export { TENGINE_VERSION } from '@tengine/telemetry';
 
 export function serviceInfo(name: ServiceName, schema: string | null): ServiceInfo {
   return {

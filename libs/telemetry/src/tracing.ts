@@ -37,6 +37,9 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** The platform version, reported by every service and on every span's resource. */
+export const TENGINE_VERSION = '0.1.0';
+
 let running: Telemetry | undefined;
 
 /**
@@ -115,9 +118,11 @@ export function failSpan(span: Span, error: unknown): void {
  * Starts telemetry from the standard OpenTelemetry variables (`OTEL_SERVICE_NAME`,
  * `OTEL_EXPORTER_OTLP_ENDPOINT`). Called by each app's first import, before Nest loads.
  */
-export function startTelemetryFromEnv(defaultServiceName: string): Telemetry {
+export function startTelemetryFromEnv(component?: string): Telemetry {
   return startTelemetry({
-    serviceName: process.env['OTEL_SERVICE_NAME'] || `tengine-${defaultServiceName}`,
+    serviceName:
+      process.env['OTEL_SERVICE_NAME'] || (component ? `tengine-${component}` : 'tengine'),
+    serviceVersion: TENGINE_VERSION,
     otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || undefined,
   });
 }

@@ -1,3 +1,6 @@
+import { DomainError, Subjects } from '@tengine/contracts';
+import { connectService } from '@tengine/runtime';
+
 import type { PlatformStatus } from '../../src/index.js';
 import {
   createTestDatabase,
@@ -24,12 +27,15 @@ describe('five services as separate processes', () => {
   let database: TestDatabase;
   const processes: AppProcess[] = [];
   const ports: Record<string, number> = {};
+  let subjectPrefix: string;
 
   beforeAll(async () => {
     [nats, database] = await Promise.all([startPrivateNatsServer(), createTestDatabase()]);
+    subjectPrefix = testSubjectPrefix();
     const env = {
       NATS_URL: nats.url,
-      NATS_SUBJECT_PREFIX: testSubjectPrefix(),
+      NATS_SUBJECT_PREFIX: subjectPrefix,
+      TENGINE_SECRET_KEYS: `test:${Buffer.alloc(32, 1).toString('base64')}`,
       DATABASE_URL: database.url,
       RPC_TIMEOUT_MS: '1000',
     };
@@ -62,6 +68,24 @@ describe('five services as separate processes', () => {
       entry.status === 'ok' ? entry.instance : '',
     );
     expect(new Set(instances).size).toBe(5);
+  });
+
+  it('should return coded domain errors from a service process, not a generic failure', async () => {
+    const link = await connectService(
+      { kind: 'nats', url: nats.url, subjectPrefix },
+      'probe',
+      2_000,
+    );
+    try {
+      const error = await link.bus
+        .requestUnchecked(Subjects.registry.statusGet, { bogus: 1 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).code).toBe('VALIDATION_FAILED');
+      expect((error as DomainError).message).toContain('bogus');
+    } finally {
+      await link.bus.close();
+    }
   });
 
   it('should expose Prometheus metrics with per-subject RPC latencies', async () => {

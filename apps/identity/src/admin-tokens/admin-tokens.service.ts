@@ -33,6 +33,12 @@ export class AdminTokensService implements OnModuleInit {
       await this.repository.insertIfAbsent(hashToken(this.environmentToken), 'environment');
   }
 
+  /** The admin token row id for a presented token, or undefined when it is not a live admin token. */
+  async verify(token: string): Promise<string | undefined> {
+    const record = await this.repository.findLiveByHash(hashToken(token));
+    return record?.id;
+  }
+
   /**
    * Makes sure an admin token exists. Creates one only when none is configured and none exists;
    * the plaintext is returned in that reply only and never stored.

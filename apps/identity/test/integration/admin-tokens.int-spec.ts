@@ -13,6 +13,8 @@ import {
 
 import { identityService } from '../../src/identity.definition.js';
 
+const SECRET_KEYS = `test:${Buffer.alloc(32, 3).toString('base64')}`;
+
 describe('platform admin token', () => {
   let database: TestDatabase;
   const running: RunningService[] = [];
@@ -37,7 +39,7 @@ describe('platform admin token', () => {
       httpPort: null,
       logger: logs.logger,
       rpcTimeoutMs: 2_000,
-      environment,
+      environment: { TENGINE_SECRET_KEYS: SECRET_KEYS, ...environment },
     });
     running.push(service);
     return service;
@@ -85,7 +87,7 @@ describe('platform admin token', () => {
         httpPort: null,
         logger: captureLogger('identity').logger,
         rpcTimeoutMs: 1_000,
-        environment: { TENGINE_ADMIN_TOKEN: 'short' },
+        environment: { TENGINE_ADMIN_TOKEN: 'short', TENGINE_SECRET_KEYS: SECRET_KEYS },
       }),
     ).rejects.toThrow(/TENGINE_ADMIN_TOKEN: must be at least 32 characters/);
   });

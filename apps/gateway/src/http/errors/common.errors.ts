@@ -3,7 +3,11 @@ import type { COMMON_ERROR_CODES } from '@tengine/contracts';
 import type { HttpErrorSpec } from './http-error-spec.js';
 
 export const COMMON_HTTP_ERRORS: Record<(typeof COMMON_ERROR_CODES)[number], HttpErrorSpec> = {
-  VALIDATION_FAILED: { status: 422, title: 'Validation error', fix: 'Check the error detail for the specific field.' },
+  VALIDATION_FAILED: {
+    status: 422,
+    title: 'Validation error',
+    fix: 'Check the error detail for the specific field.',
+  },
   RPC_NO_RESPONDERS: {
     status: 503,
     title: 'Service unavailable',

@@ -1,0 +1,2 @@
+export * from './member-assertion.js';
+export * from './session-token-client.js';

@@ -131,7 +131,8 @@ export const AssertionKeyRefSchema = z
 export const MintSessionRequestSchema = z
   .object({
     principal: PrincipalSchema,
-    member_assertion: z.string().max(8192).optional(),
+    /** Bounded generously here; identity refuses anything over 8 KiB as MALFORMED before parsing. */
+    member_assertion: z.string().max(65_536).optional(),
     member_external_id: z.string().max(256).optional(),
   })
   .strict();

@@ -36,6 +36,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { status, body } = this.describe(exception, request.id);
     if (status >= 500)
       this.logger.error({ err: exception, request_id: request.id, status }, 'request failed');
+    if (status === 401) {
+      // RFC 6750: say how to authenticate, and whether the token presented was the problem.
+      const invalid = body.code === 'IDENTITY_CREDENTIAL_MISSING' ? '' : ', error="invalid_token"';
+      void reply.header('WWW-Authenticate', `Bearer realm="tengine"${invalid}`);
+    }
     void reply.status(status).send(body);
   }
 

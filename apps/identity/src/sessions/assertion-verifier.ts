@@ -60,7 +60,9 @@ export class AssertionVerifier {
     if (header.typ === SESSION_TOKEN_TYPE) throw invalidAssertion('WRONG_TYPE');
     if (typeof header.kid !== 'string' || header.kid.length === 0)
       throw invalidAssertion('MISSING_KID');
-    if (header.kid.length > 128) throw invalidAssertion('KEY_NOT_FOUND');
+    // Over-long or control-character kids cannot name a registered key (and must not reach SQL as-is).
+    if (header.kid.length > 128 || /[\u0000-\u001f\u007f]/.test(header.kid))
+      throw invalidAssertion('KEY_NOT_FOUND');
     const key = await this.keys.findActiveByKid(projectId, header.kid);
     if (!key) throw invalidAssertion('KEY_NOT_FOUND');
     const allowed = JWS_ALGORITHMS[key.algorithm];

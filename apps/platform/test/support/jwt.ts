@@ -62,5 +62,6 @@ export function jsonwebtokenAssertion(
   kid: string,
   claims: Record<string, unknown>,
 ): string {
-  return jsonwebtoken.sign(claims, privateKey, { algorithm, keyid: kid, noTimestamp: true });
+  // jsonwebtoken keeps the iat given in the claims.
+  return jsonwebtoken.sign(claims, privateKey, { algorithm, keyid: kid });
 }

@@ -14,4 +14,10 @@ export const PLATFORM_ENV = {
     description: 'Where embedded mode keeps its PostgreSQL data (used when DATABASE_URL is unset).',
   }),
   TENGINE_EMBEDDED_PG_PORT: portVar(54329, 'Port of the embedded PostgreSQL (loopback only).'),
+  TENGINE_SECRET_KEYS: describeVar(z.string().optional(), {
+    description:
+      'Master keys encrypting secrets at rest (kid:base64 of 32 bytes, newest first; checked by the ' +
+      'services). Unset: generated once and kept in <TENGINE_DATA_DIR>/secret-keys (mode 0600).',
+    sensitive: true,
+  }),
 };

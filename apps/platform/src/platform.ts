@@ -1,6 +1,11 @@
+import { existsSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
 import { Subjects } from '@tengine/contracts';
 import { startGateway, type RunningGateway } from '@tengine/gateway';
 import { InProcessBroker } from '@tengine/messaging';
+import { generateSecretKeys } from '@tengine/registry';
 import { startBackendService, type RunningService, type TransportConfig } from '@tengine/runtime';
 import { createLogger, type Logger } from '@tengine/telemetry';
 
@@ -40,6 +45,46 @@ export interface RunningPlatform {
   close(): Promise<void>;
 }
 
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The services' environment with TENGINE_SECRET_KEYS: as configured, else the key kept in
+ * `<dataDir>/secret-keys` (generated on first use, mode 0600), else, when there is no data
+ * directory to keep it in, a key that lives as long as this process.
+ */
+async function withSecretKeys(
+  environment: Environment,
+  dataDir: string,
+  logger: Logger,
+): Promise<Environment> {
+  if (environment['TENGINE_SECRET_KEYS']?.trim()) return environment;
+  const root = resolve(dataDir);
+  const file = join(root, 'secret-keys');
+  if (existsSync(root)) {
+    try {
+      if (!existsSync(file)) {
+        // "wx": two platforms starting on one data directory never overwrite each other's key.
+        await writeFile(file, `${generateSecretKeys()}\n`, { mode: 0o600, flag: 'wx' }).catch(
+          (error: unknown) => {
+            if ((error as { code?: string }).code !== 'EEXIST') throw error;
+          },
+        );
+        await chmod(file, 0o600);
+        logger.info({ file }, 'generated the key that encrypts tool secrets; back this file up');
+      }
+      return { ...environment, TENGINE_SECRET_KEYS: (await readFile(file, 'utf8')).trim() };
+    } catch (error) {
+      logger.warn({ err: error, file }, 'cannot keep the secret key in the data directory');
+    }
+  }
+  logger.warn(
+    'TENGINE_SECRET_KEYS is not set and there is no data directory to keep a key in: tool secrets ' +
+      'stored now are encrypted with a temporary key and cannot be decrypted after a restart. ' +
+      'Set TENGINE_SECRET_KEYS (kid:base64 of 32 random bytes).',
+  );
+  return { ...environment, TENGINE_SECRET_KEYS: generateSecretKeys() };
+}
+
 /**
  * Starts registry, identity, executor, audit and the gateway in one process: the same handlers
  * as the distributed deployment, over NATS when a URL is given and in-process otherwise, on the
@@ -68,6 +113,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const transport: TransportConfig = options.natsUrl
       ? { kind: 'nats', url: options.natsUrl, subjectPrefix: options.subjectPrefix }
       : { kind: 'in-process', broker: new InProcessBroker() };
+    const environment = await withSecretKeys(
+      options.environment,
+      options.dataDir,
+      loggerFor('platform'),
+    );
     const services: RunningService[] = [];
     for (const definition of BACKEND_DEFINITIONS) {
       const service = await startBackendService(definition, {
@@ -77,7 +127,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         httpPort: null,
         logger: loggerFor(definition.name),
         rpcTimeoutMs: options.rpcTimeoutMs,
-        environment: options.environment,
+        environment,
       });
       services.push(service);
       started.push(service);

@@ -64,7 +64,13 @@ describe('the platform over real NATS and PostgreSQL', () => {
       expect(entry.schema?.applied.length).toBeGreaterThan(0);
     }
     expect(body.services['identity']).toMatchObject({
-      schema: { applied: ['BaselineIdentity1763769600000', 'AdminTokens1763769600001'] },
+      schema: {
+        applied: [
+          'BaselineIdentity1763769600000',
+          'AdminTokens1763769600001',
+          'Credentials1763769600002',
+        ],
+      },
     });
   });
 

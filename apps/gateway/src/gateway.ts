@@ -30,10 +30,15 @@ import { SessionKeys } from './auth/session-keys.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { ApiKeysController } from './management/api-keys.controller.js';
 import { AssertionKeysController } from './management/assertion-keys.controller.js';
+import { CustomToolsController } from './management/custom-tools.controller.js';
 import { Forwarder } from './management/forwarder.js';
 import { IntegrationsController } from './management/integrations.controller.js';
 import { ProjectsController } from './management/projects.controller.js';
 import { SessionsController } from './management/sessions.controller.js';
+import { McpEndpoint, type McpOptions } from './mcp/mcp-endpoint.js';
+import { StreamRegistry } from './mcp/streams.js';
+import { ExecutorToolCaller } from './mcp/tool-caller.js';
+import { ToolCatalog } from './mcp/tool-catalog.js';
 import { installHttpTracing, requestIdFrom } from './http/http-tracing.js';
 import { collectPlatformStatus } from './status/status.controller.js';
 import { StatusController } from './status/status.controller.js';
@@ -46,7 +51,21 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly rpcTimeoutMs: number;
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /** MCP endpoint limits; defaults suit one gateway replica on two cores. */
+  readonly mcp?: Partial<McpOptions>;
+  /** Largest request body accepted, in bytes (413 beyond). */
+  readonly bodyLimitBytes?: number;
 }
+
+/** Default MCP endpoint limits. */
+export const DEFAULT_MCP_OPTIONS: McpOptions = {
+  allowedOrigins: [],
+  maxStreams: 10_000,
+  perPrincipalConcurrency: 64,
+  perProjectConcurrency: 512,
+  pageSize: 100,
+  maxJsonDepth: 64,
+};
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -93,7 +112,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void revocations.reload();
     void sessionKeys.refresh().catch(() => undefined);
   });
+  const catalog = new ToolCatalog(bus);
+  const mcpOptions: McpOptions = { ...DEFAULT_MCP_OPTIONS, ...options.mcp };
+  const streams = new StreamRegistry(mcpOptions.maxStreams);
+  const stopToolWatch = catalog.onToolsChanged((event) =>
+    streams.notifyToolsChanged(event.projectId),
+  );
+  const stopRevocationWatch = revocations.onRevoked((event) => streams.closeRevoked(event));
+  const stopCatalogReconnect = bus.onReconnect(() => catalog.clear());
+  const mcp = new McpEndpoint(
+    authenticator,
+    catalog,
+    streams,
+    new ExecutorToolCaller(bus, logger),
+    mcpOptions,
+    logger,
+  );
   const stopAuth = (): void => {
+    streams.closeAll();
+    stopToolWatch();
+    stopRevocationWatch();
+    stopCatalogReconnect();
+    catalog.close();
     stopReconnectWatch();
     sessionKeys.stop();
     authenticator.close();
@@ -114,6 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApiKeysController,
       AssertionKeysController,
       SessionsController,
+      CustomToolsController,
     ],
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },
@@ -126,9 +167,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const adapter = new FastifyAdapter({
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) =>
       requestIdFrom(request.headers['x-request-id'], randomUUID),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    // Slow clients: a request must arrive in full within this time (streams are responses, unaffected).
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
   });
   installHttpTracing(adapter.getInstance());
+  mcp.register(adapter.getInstance());
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(root, adapter, {

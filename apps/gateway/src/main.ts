@@ -22,6 +22,13 @@ async function main(): Promise<void> {
     logger,
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     environment: process.env,
+    bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    mcp: {
+      allowedOrigins: env.TENGINE_MCP_ALLOWED_ORIGINS,
+      maxStreams: env.MCP_MAX_STREAMS,
+      perPrincipalConcurrency: env.MCP_PRINCIPAL_CONCURRENCY,
+      perProjectConcurrency: env.MCP_PROJECT_CONCURRENCY,
+    },
   });
   handleShutdown(logger, env.SHUTDOWN_GRACE_MS, () => gateway.close());
 }

@@ -27,6 +27,7 @@ import { AUTHENTICATOR, AuthGuard } from './auth/auth.guard.js';
 import { Authenticator } from './auth/authenticator.js';
 import { Revocations } from './auth/revocations.js';
 import { SessionKeys } from './auth/session-keys.js';
+import { DocsController } from './http/docs.controller.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { ApiKeysController } from './management/api-keys.controller.js';
 import { AssertionKeysController } from './management/assertion-keys.controller.js';
@@ -155,6 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       AssertionKeysController,
       SessionsController,
       CustomToolsController,
+      DocsController,
     ],
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },

@@ -2,7 +2,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
 
 import { Subjects } from '@tengine/contracts';
-import type { PlatformStatus } from '@tengine/gateway';
+import { MANAGEMENT_ROUTES, type PlatformStatus } from '@tengine/gateway';
 import { startTelemetry } from '@tengine/telemetry';
 import {
   createTestDatabase,
@@ -157,5 +157,30 @@ describe('the platform over real NATS and PostgreSQL', () => {
     expect(await ready.json()).toMatchObject({
       checks: { downstream: { status: 'degraded', services: { audit: 'down' } } },
     });
+  });
+
+  it('should serve an OpenAPI document whose every route exists, and a reference page', async () => {
+    const response = await fetch(`${platform.url}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(document.openapi).toBe('3.1.0');
+    const fastify = platform.gateway.app.getHttpAdapter().getInstance();
+    for (const route of MANAGEMENT_ROUTES) {
+      expect(document.paths[route.path]?.[route.method]).toBeDefined();
+      const url = route.path.replace(/\{(\w+)\}/g, ':$1');
+      expect({
+        route: `${route.method} ${url}`,
+        exists: fastify.hasRoute({ method: route.method.toUpperCase() as 'GET', url }),
+      }).toEqual({
+        route: `${route.method} ${url}`,
+        exists: true,
+      });
+    }
+    const page = await fetch(`${platform.url}/api/docs`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('/api/v1/custom-tools/{toolId}');
   });
 });

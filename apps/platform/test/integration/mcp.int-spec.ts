@@ -1,9 +1,16 @@
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { TEST_NATS_URL, freePort, startApp, waitUntil, type AppProcess } from '@tengine/testing';
+import { waitUntil } from '@tengine/testing';
 
 import { connectMcp, postMcp, toolBody } from '../support/mcp-client.js';
-import { createProject, startStack, type ProjectFixture, type Stack } from '../support/stack.js';
+import {
+  createProject,
+  startGatewayProcesses,
+  startStack,
+  type GatewayProcess,
+  type ProjectFixture,
+  type Stack,
+} from '../support/stack.js';
 
 describe('the MCP endpoint with unmodified SDK clients', () => {
   let stack: Stack;
@@ -248,21 +255,10 @@ describe('the MCP endpoint with unmodified SDK clients', () => {
   });
 
   describe('across two gateway replicas', () => {
-    const gateways: Array<{ process: AppProcess; url: string }> = [];
+    let gateways: GatewayProcess[] = [];
 
     beforeAll(async () => {
-      for (let index = 0; index < 2; index += 1) {
-        const port = await freePort();
-        const process = startApp('gateway', {
-          NATS_URL: TEST_NATS_URL,
-          NATS_SUBJECT_PREFIX: stack.subjectPrefix,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-        });
-        const url = `http://127.0.0.1:${port}`;
-        gateways.push({ process, url });
-        await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
-      }
+      gateways = await startGatewayProcesses(stack, 2);
     });
 
     afterAll(async () => {

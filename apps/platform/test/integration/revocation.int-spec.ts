@@ -1,28 +1,23 @@
-import { TEST_NATS_URL, freePort, startApp, waitUntil, type AppProcess } from '@tengine/testing';
+import { waitUntil } from '@tengine/testing';
 
-import { createProject, startStack, type ProjectFixture, type Stack } from '../support/stack.js';
+import {
+  createProject,
+  startGatewayProcesses,
+  startStack,
+  type GatewayProcess,
+  type ProjectFixture,
+  type Stack,
+} from '../support/stack.js';
 
 describe('revocation across gateway replicas', () => {
   let stack: Stack;
   let project: ProjectFixture;
-  const gateways: Array<{ process: AppProcess; url: string }> = [];
+  let gateways: GatewayProcess[] = [];
 
   beforeAll(async () => {
     stack = await startStack();
     project = await createProject(stack, { environment: 'development' });
-    for (let index = 0; index < 2; index += 1) {
-      const port = await freePort();
-      const process = startApp('gateway', {
-        NATS_URL: TEST_NATS_URL,
-        NATS_SUBJECT_PREFIX: stack.subjectPrefix,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'debug',
-      });
-      const url = `http://127.0.0.1:${port}`;
-      gateways.push({ process, url });
-      await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
-    }
+    gateways = await startGatewayProcesses(stack, 2, { LOG_LEVEL: 'debug' });
   });
 
   afterAll(async () => {

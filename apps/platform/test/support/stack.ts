@@ -1,8 +1,12 @@
 import { Keyring } from '@tengine/secrets';
 import {
   createTestDatabase,
+  freePort,
+  startApp,
   TEST_NATS_URL,
   testSubjectPrefix,
+  waitUntil,
+  type AppProcess,
   type TestDatabase,
 } from '@tengine/testing';
 
@@ -136,4 +140,33 @@ export async function createProject(
   );
   if (key.status !== 201) throw new Error(`api key: ${key.status} ${JSON.stringify(key.body)}`);
   return { projectId, integrationId, apiKey: key.body.key, apiKeyId: key.body.api_key.id };
+}
+
+/** A gateway replica started as its own process, joined to a stack's NATS namespace. */
+export interface GatewayProcess {
+  readonly process: AppProcess;
+  readonly url: string;
+}
+
+/** Starts `count` extra gateway processes on the stack and waits until each is ready. */
+export async function startGatewayProcesses(
+  stack: Stack,
+  count: number,
+  environment: Record<string, string> = {},
+): Promise<GatewayProcess[]> {
+  const gateways: GatewayProcess[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const port = await freePort();
+    const process = startApp('gateway', {
+      NATS_URL: TEST_NATS_URL,
+      NATS_SUBJECT_PREFIX: stack.subjectPrefix,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...environment,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    gateways.push({ process, url });
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
+  }
+  return gateways;
 }

@@ -35,6 +35,7 @@ import { CustomToolsController } from './management/custom-tools.controller.js';
 import { Forwarder } from './management/forwarder.js';
 import { IntegrationsController } from './management/integrations.controller.js';
 import { ProjectsController } from './management/projects.controller.js';
+import { RunsController } from './management/runs.controller.js';
 import { SessionsController } from './management/sessions.controller.js';
 import { McpEndpoint, type McpOptions } from './mcp/mcp-endpoint.js';
 import { StreamRegistry } from './mcp/streams.js';
@@ -157,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       SessionsController,
       CustomToolsController,
       DocsController,
+      RunsController,
     ],
     providers: [
       { provide: HEALTH_CHECKS, useValue: checks },

@@ -1,2 +1,3 @@
 export * from './env.js';
 export * from './fragments.js';
+export * from './required.js';

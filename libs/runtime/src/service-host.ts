@@ -23,14 +23,24 @@ import { NestPinoLogger } from './nest-logger.js';
 import { ServiceErrorFilter } from './service-error.filter.js';
 import { serviceInfo, type ServiceInfo } from './service-info.js';
 import { statusControllerFor } from './status.js';
-import { APP_LOGGER, DATA_SOURCE, MESSAGE_BUS, RAW_ENVIRONMENT, SERVICE_INFO } from './tokens.js';
+import {
+  APP_LOGGER,
+  DATA_SOURCE,
+  MESSAGE_BUS,
+  NATS_CONNECTION,
+  RAW_ENVIRONMENT,
+  SERVICE_INFO,
+} from './tokens.js';
 import { connectService, type TransportConfig } from './transport-config.js';
 
 /** What a backend service is made of. Its `main.ts` and the embedded platform both start it from this. */
 export interface BackendServiceDefinition {
   readonly name: BackendServiceName;
   readonly schema: ServiceSchema;
-  /** Feature modules; they can inject `MESSAGE_BUS`, `DATA_SOURCE`, `APP_LOGGER` and `SERVICE_INFO`. */
+  /**
+   * Feature modules; they can inject `MESSAGE_BUS`, `DATA_SOURCE`, `APP_LOGGER`, `SERVICE_INFO`,
+   * `RAW_ENVIRONMENT` and `NATS_CONNECTION`.
+   */
   readonly imports?: ModuleMetadata['imports'];
   readonly controllers?: Type[];
 }
@@ -130,9 +140,10 @@ export async function startBackendService(
   const root: DynamicModule = {
     module: BackendRootModule,
     imports: [
-      InfrastructureModule.with(
-        infrastructureProviders(bus, dataSource, logger, info, options.environment),
-      ),
+      InfrastructureModule.with([
+        ...infrastructureProviders(bus, dataSource, logger, info, options.environment),
+        { provide: NATS_CONNECTION, useValue: link.nats },
+      ]),
       ...(definition.imports ?? []),
     ],
     controllers: [

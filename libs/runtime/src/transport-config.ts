@@ -15,6 +15,13 @@ export type TransportConfig =
   | { readonly kind: 'nats'; readonly url: string; readonly subjectPrefix?: string | undefined }
   | { readonly kind: 'in-process'; readonly broker: InProcessBroker };
 
+/** A raw NATS connection with the subject prefix its service uses on the wire. */
+export interface NatsLink {
+  readonly connection: NatsTransport['nats'];
+  /** Namespace prepended to subjects (`''` when none, else ending with a dot). */
+  readonly subjectPrefix: string;
+}
+
 /** The part of Nest's `Server` the trace hooks need. */
 export type ServerHooks = Parameters<typeof installTraceHooks>[0];
 
@@ -25,6 +32,8 @@ export interface ServiceLink {
   readonly subjectPrefix: string;
   /** Serves this service's handlers in queue group `queueGroup`. */
   server(queueGroup: string): CustomTransportStrategy & ServerHooks;
+  /** The NATS connection itself (for JetStream); null over the in-process transport. */
+  readonly nats: NatsLink | null;
 }
 
 function subjectPrefix(prefix: string | undefined): string {
@@ -39,7 +48,12 @@ export async function connectService(
 ): Promise<ServiceLink> {
   if (config.kind === 'in-process') {
     const bus = new MessageBus(new InProcessTransport(config.broker), rpcTimeoutMs);
-    return { bus, subjectPrefix: '', server: () => new InProcessServer(config.broker) };
+    return {
+      bus,
+      subjectPrefix: '',
+      server: () => new InProcessServer(config.broker),
+      nats: null,
+    };
   }
   const connection = await connectNats({ url: config.url, name: connectionName });
   const prefix = subjectPrefix(config.subjectPrefix);
@@ -48,5 +62,6 @@ export async function connectService(
     bus,
     subjectPrefix: prefix,
     server: (queueGroup) => new TengineNatsServer(connection, queueGroup, prefix),
+    nats: { connection, subjectPrefix: prefix },
   };
 }

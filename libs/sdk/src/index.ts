@@ -1,2 +1,3 @@
 export * from './member-assertion.js';
 export * from './session-token-client.js';
+export * from './verify-request.js';

@@ -38,7 +38,7 @@ describe(SessionTokenClient.name, () => {
       authorization: string;
     }> = [];
     const fetchImpl = (async (url: URL, init: RequestInit) => {
-      const body = JSON.parse(String(init.body)) as { member_assertion: string };
+      const body = JSON.parse(init.body as string) as { member_assertion: string };
       requests.push({
         url: url.toString(),
         body,

@@ -10,9 +10,9 @@ import {
 } from '@nats-io/jetstream';
 
 import { RunsStream, Subjects, type RunEvent } from '@tengine/contracts';
-import type { MessageBus } from '@tengine/messaging';
 import { APP_LOGGER, MESSAGE_BUS, NATS_CONNECTION, type NatsLink } from '@tengine/runtime';
-import type { Logger } from '@tengine/telemetry';
+import { toNatsHeaders, type MessageBus } from '@tengine/messaging';
+import { injectTraceHeaders, type Logger } from '@tengine/telemetry';
 
 import { EXECUTOR_CONFIG, type ExecutorConfig } from '../config/executor-config.js';
 
@@ -102,7 +102,11 @@ export class JetStreamRunEventSink implements RunEventSink {
   async publish(event: RunEvent): Promise<void> {
     await this.ensureOnce();
     const subject = RunsStream.subject(this.link.subjectPrefix, event.projectId, event.event);
-    const options = { msgID: RunsStream.messageId(event.runId, event.event) };
+    // The traceparent lets audit continue the Run's trace (gateway → executor → audit).
+    const options = {
+      msgID: RunsStream.messageId(event.runId, event.event),
+      headers: toNatsHeaders(injectTraceHeaders()),
+    };
     try {
       await this.client.publish(subject, JSON.stringify(event), options);
     } catch (error) {

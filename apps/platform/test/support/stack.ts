@@ -1,3 +1,7 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+
+import { RunsStream } from '@tengine/contracts';
 import { Keyring } from '@tengine/secrets';
 import {
   createTestDatabase,
@@ -87,6 +91,7 @@ export async function startStack(environment: Record<string, string> = {}): Prom
     close: async () => {
       await platform.close();
       await database.drop();
+      await deleteRunsStream(subjectPrefix);
     },
   };
 }
@@ -169,4 +174,15 @@ export async function startGatewayProcesses(
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
   }
   return gateways;
+}
+
+/** Removes the Run stream a stack's executor created on the shared NATS, if any. */
+async function deleteRunsStream(subjectPrefix: string): Promise<void> {
+  const connection = await connect({ servers: TEST_NATS_URL });
+  try {
+    const manager = await jetstreamManager(connection);
+    await manager.streams.delete(RunsStream.name(subjectPrefix)).catch(() => false);
+  } finally {
+    await connection.close();
+  }
 }

@@ -98,6 +98,7 @@ export class ExecutorToolCaller implements ToolCaller {
   constructor(
     private readonly bus: MessageBus,
     private readonly logger: Logger,
+    private readonly waitFor: (tool: Tool) => number = executorWaitMs,
   ) {}
 
   async call(
@@ -124,7 +125,7 @@ export class ExecutorToolCaller implements ToolCaller {
             // Without a client key every request is its own attempt (retries of it are new Runs).
             idempotencyKey: idempotencyKey ?? runId,
           },
-          { timeoutMs: executorWaitMs(tool) },
+          { timeoutMs: this.waitFor(tool) },
         );
         return toCallToolResult(reply);
       } catch (error) {

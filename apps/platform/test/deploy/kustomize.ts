@@ -213,24 +213,18 @@ function applyPatch(
   if (documents.some((document) => Array.isArray(document))) {
     throw new Error(`${file}: JSON 6902 patches are not supported by the test renderer`);
   }
-  const patches = documents as Plain[];
-  const target = entry['target'];
-  if (target !== undefined) {
-    if (patches.length !== 1) {
-      throw new Error(`${file}: a patch with a target must hold exactly one document`);
-    }
-    const selected = objects.filter((object) => matchesTarget(object, target, file));
-    if (selected.length === 0) {
-      throw new Error(`${file}: patch target ${JSON.stringify(target)} matches nothing`);
-    }
-    return objects.map((object) =>
-      selected.includes(object) ? patchObject(object, patches[0] as Plain) : object,
-    );
+  // Older kustomize versions take one strategic-merge patch per entry: keep to that.
+  if (documents.length !== 1 || !isPlain(documents[0])) {
+    throw new Error(`${file}: a patch file must hold exactly one document`);
   }
-  let result = objects;
-  for (const patch of patches) {
+  const patch = documents[0];
+  const target = entry['target'];
+  let selected: KubeObject[];
+  if (target !== undefined) {
+    selected = objects.filter((object) => matchesTarget(object, target, file));
+  } else {
     const metadata = isPlain(patch['metadata']) ? patch['metadata'] : {};
-    const matches = result.filter(
+    selected = objects.filter(
       (object) =>
         object.kind === patch['kind'] &&
         object.metadata.name === metadata['name'] &&
@@ -238,14 +232,12 @@ function applyPatch(
         (metadata['namespace'] === undefined ||
           object.metadata.namespace === metadata['namespace']),
     );
-    if (matches.length !== 1) {
-      throw new Error(
-        `${file}: patch ${String(patch['kind'])}/${String(metadata['name'])} matches ${matches.length} resources`,
-      );
-    }
-    result = result.map((object) => (object === matches[0] ? patchObject(object, patch) : object));
+    if (selected.length > 1) throw new Error(`${file}: a patch matches several resources`);
   }
-  return result;
+  if (selected.length === 0) {
+    throw new Error(`${file}: patch ${text(entry['path'] ?? patch['kind'])} matches 0 resources`);
+  }
+  return objects.map((object) => (selected.includes(object) ? patchObject(object, patch) : object));
 }
 
 function patchObject(object: KubeObject, patch: Plain): KubeObject {
@@ -376,9 +368,11 @@ function applyLabels(objects: KubeObject[], entry: unknown, file: string): void 
   for (const object of objects) {
     object.metadata.labels = { ...object.metadata.labels, ...pairs };
     if (entry['includeTemplates'] === true) {
-      for (const template of podTemplates(object)) {
-        const metadata = (template['metadata'] ??= {}) as Plain;
-        metadata['labels'] = { ...(metadata['labels'] as Record<string, string>), ...pairs };
+      // kustomize's field spec is spec/template/metadata/labels, never created when absent.
+      const template = (object['spec'] as Plain | undefined)?.['template'];
+      const metadata = isPlain(template) ? template['metadata'] : undefined;
+      if (isPlain(metadata) && isPlain(metadata['labels'])) {
+        metadata['labels'] = { ...metadata['labels'], ...pairs };
       }
     }
   }

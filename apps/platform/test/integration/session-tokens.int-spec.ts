@@ -8,6 +8,7 @@ import { Keyring } from '@tengine/secrets';
 
 import { createMemberAssertion } from '@tengine/sdk';
 
+import { postMcp } from '../support/mcp-client.js';
 import { assertionClaims, b64, handSignedJwt, jsonwebtokenAssertion } from '../support/jwt.js';
 import { opensslKeyPair, type KeyAlgorithm } from '../support/keys.js';
 import { createProject, startStack, type ProjectFixture, type Stack } from '../support/stack.js';
@@ -531,6 +532,15 @@ describe('member session tokens and assertion keys through the gateway', () => {
       const response = await stack.call('GET', '/api/v1/integrations', { token: expired.token });
       expect(response.status).toBe(401);
       expect(response.body['detail']).toBe('Member JWT has expired');
+      // The same row on the MCP endpoint, where AI runtimes meet it.
+      const mcp = await postMcp(`${stack.url}/mcp`, expired.token, {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+      });
+      expect(mcp.status).toBe(401);
+      expect(mcp.body).toMatchObject({ error: { message: 'Member JWT has expired' } });
+      expect(mcp.headers.get('www-authenticate')).toContain('error="invalid_token"');
     });
 
     it('should keep verifying tokens of the previous signing key after a rotation, and accept new ones', async () => {

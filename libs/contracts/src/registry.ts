@@ -170,6 +170,39 @@ export type AuthStrategy = z.infer<typeof AuthStrategySchema>;
  */
 export const RESERVED_TEMPLATE_VARIABLES = ['member_id', 'project_id', 'integration_id'] as const;
 
+/**
+ * Headers a tool's `header_template` may not set: framing and connection headers (the HTTP client
+ * owns them), credentials (use an auth strategy, so the secret is encrypted), and the headers
+ * tengine sets for identity, signing, idempotency and tracing, which must not be forged. The
+ * registry refuses them at registration and the executor again at render time.
+ */
+export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'proxy-authorization',
+  'proxy-connection',
+  'authorization',
+  'idempotency-key',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'traceparent',
+  'tracestate',
+]);
+
+/** True when a template may not set this header (tengine's own `X-Tengine-*` included). */
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADER_NAMES.has(lower) || lower.startsWith('x-tengine-');
+}
+
 /** MCP tool-name rules: 1 to 64 characters of `[A-Za-z0-9_-]`. */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

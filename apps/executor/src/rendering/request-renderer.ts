@@ -1,4 +1,5 @@
 import {
+  isReservedHeader,
   RESERVED_TEMPLATE_VARIABLES,
   type HttpMethod,
   type ToolDefinition,
@@ -56,35 +57,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]|[^\u0000-\u00ff]/;
 const LINE_BREAK = /[\r\n\u0000]/;
 
-/**
- * Headers a template may not set: framing and connection headers (the HTTP client owns them) and
- * the headers tengine itself sets for identity, signing and idempotency, which must not be forged.
- */
-const RESERVED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'proxy-authorization',
-  'proxy-connection',
-  'idempotency-key',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'traceparent',
-  'tracestate',
-]);
-
-/** True when a template header name is reserved (tengine's own `X-Tengine-*` included). */
-export function isReservedHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  return RESERVED_HEADERS.has(lower) || lower.startsWith('x-tengine-');
-}
+/** Re-exported: the executor refuses the same headers the registry refuses at registration. */
+export { isReservedHeader };
 
 /**
  * Percent-encodes everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`). Stricter

@@ -1,4 +1,5 @@
 import {
+  isReservedHeader,
   RESERVED_TEMPLATE_VARIABLES,
   TOOL_ERROR_DETAILS,
   TOOL_LIMITS,
@@ -44,21 +45,6 @@ export interface ToolValidationContext {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Headers tengine sets itself (transport, authentication, signing and identity). */
-const RESERVED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authorization',
-  'proxy-connection',
-  'authorization',
-]);
-const RESERVED_HEADER_PREFIX = 'x-tengine-';
 
 function headerIssues(headers: Readonly<Record<string, string>> | null): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -70,7 +56,7 @@ function headerIssues(headers: Readonly<Record<string, string>> | null): Validat
       issues.push(
         issue(path, "cannot be templated: use auth_strategy 'bearer' with encrypted_auth_secret"),
       );
-    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith(RESERVED_HEADER_PREFIX)) {
+    } else if (isReservedHeader(lower)) {
       issues.push(issue(path, 'is set by tengine and cannot be templated'));
     }
   }

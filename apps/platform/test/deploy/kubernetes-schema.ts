@@ -1,5 +1,6 @@
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
@@ -20,6 +21,7 @@ interface Validatable {
 /** The kinds deploy/k8s may contain, by `apiVersion/kind`. Anything else is refused. */
 const MODELS: Record<string, Validatable> = {
   'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,

@@ -499,6 +499,35 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     });
   });
 
+  it('should document a migration Job (docs/deploy.md) that validates and may reach PostgreSQL', async () => {
+    const markdown = readRepoFile('docs', 'deploy.md');
+    const blocks = [...markdown.matchAll(/^( *)```yaml\n([\s\S]*?)^\1```/gm)].map((match) =>
+      (match[2] ?? '').replace(new RegExp(`^${match[1] ?? ''}`, 'gm'), ''),
+    );
+    const jobs = blocks
+      .flatMap((block) => parseYamlDocuments(block, 'docs/deploy.md'))
+      .filter(
+        (document): document is KubeObject => isPlain(document) && document['kind'] === 'Job',
+      );
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0] as KubeObject;
+    expect(validateObject(job)).toEqual([]);
+    const template = (job['spec'] as Plain)['template'] as Plain;
+    const container = ((template['spec'] as Plain)['containers'] as Plain[])[0] as Plain;
+    const production = renderKustomization(join(K8S, 'overlays', 'production'));
+    const environment = containerEnvironment(container, production, documentedSecrets());
+    expect(environment.problems).toEqual([]);
+    const shape = await appEnvShape('platform');
+    expect(() => loadEnv(shape, environment.values)).not.toThrow();
+    expect(environment.values['DATABASE_URL']).toMatch(/^postgres:\/\/tengine:[0-9a-f]+@/);
+    const pod: Pod = {
+      namespace: job.metadata.namespace ?? '',
+      labels: (template['metadata'] as Plain)['labels'] as Record<string, string>,
+      ports: {},
+    };
+    expect(allows(ofKind(production, 'NetworkPolicy'), pod, 'Egress', POSTGRES, 5432)).toBe(true);
+  });
+
   it('should have a kustomization in every overlay and example directory', () => {
     for (const parent of ['overlays', 'examples']) {
       for (const entry of readdirSync(join(K8S, parent), { withFileTypes: true })) {

@@ -55,7 +55,7 @@ const CLUSTER_SCOPED = new Set([
   'PersistentVolume',
 ]);
 
-/** Workloads whose pod template kustomize's label and image transformers reach. */
+/** Workloads whose pod templates kustomize's image transformer reaches. */
 const POD_TEMPLATE_PATHS: Record<string, string[][]> = {
   Deployment: [['spec', 'template']],
   StatefulSet: [['spec', 'template']],

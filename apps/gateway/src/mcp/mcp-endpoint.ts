@@ -69,7 +69,7 @@ export function toMcpTool(tool: Tool): McpTool {
     name: tool.name,
     ...(title ? { title } : {}),
     description: tool.description,
-    inputSchema: { type: 'object', ...tool.input_schema } as McpTool['inputSchema'],
+    inputSchema: { type: 'object', ...tool.input_schema },
     ...(Object.keys(hints).length > 0
       ? { annotations: { ...(title ? { title } : {}), ...hints } }
       : {}),

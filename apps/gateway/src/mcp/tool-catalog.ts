@@ -117,7 +117,8 @@ export class ToolCatalog {
     const key = `${tool.id}@${tool.version}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      const draft07 = String(tool.input_schema['$schema'] ?? '').includes('draft-07');
+      const dialect = tool.input_schema['$schema'];
+      const draft07 = typeof dialect === 'string' && dialect.includes('draft-07');
       const { $schema: _ignored, ...schema } = tool.input_schema;
       validate = (draft07 ? this.ajv07 : this.ajv2020).compile(schema);
       this.validators.set(key, validate);

@@ -50,12 +50,22 @@ function describe(rpcContext: BaseRpcContext): {
  * inside a server span whose parent is the `traceparent` the sender put in the headers, so one trace
  * follows a request across services. Also records handler durations.
  */
+/** How many messages a server is handling right now, for graceful shutdown. */
+export interface HandlerActivity {
+  readonly inFlight: number;
+  /** Resolves true once nothing is in flight, or false when `timeoutMs` passes first. */
+  whenIdle(timeoutMs: number): Promise<boolean>;
+}
+
 export function installTraceHooks(
   server: Pick<Server, 'setOnProcessingStartHook' | 'setOnProcessingEndHook'>,
   service: string,
   subjectPrefix = '',
-): void {
+): HandlerActivity {
+  let inFlight = 0;
+  const idleWaiters = new Set<() => void>();
   server.setOnProcessingStartHook((_transportId, rpcContext, done) => {
+    inFlight += 1;
     const described = describe(rpcContext as BaseRpcContext);
     const { headers, system } = described;
     const subject = described.subject.startsWith(subjectPrefix)
@@ -82,6 +92,8 @@ export function installTraceHooks(
     const state = handling.get(rpcContext as object);
     if (!state) return;
     handling.delete(rpcContext as object);
+    inFlight -= 1;
+    if (inFlight === 0) for (const wake of idleWaiters) wake();
     const outcome = failedSpans.has(state.span) ? 'error' : 'ok';
     rpcServerDuration.observe(
       { service, subject: state.subject, outcome },
@@ -89,4 +101,24 @@ export function installTraceHooks(
     );
     state.span.end();
   });
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    whenIdle(timeoutMs: number): Promise<boolean> {
+      if (inFlight === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          idleWaiters.delete(wake);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          idleWaiters.delete(wake);
+          resolve(false);
+        }, timeoutMs);
+        idleWaiters.add(wake);
+      });
+    },
+  };
 }

@@ -82,6 +82,8 @@ export async function runBackendMain(
       httpHost: env.HOST,
       logger,
       rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+      // Leave a second for tear-down inside the process's own grace period.
+      shutdownGraceMs: Math.max(0, env.SHUTDOWN_GRACE_MS - 1_000),
       environment,
     });
     handleShutdown(logger, env.SHUTDOWN_GRACE_MS, () => running.close());

@@ -55,6 +55,8 @@ export interface ServiceRuntimeOptions {
   readonly httpHost?: string;
   readonly logger: Logger;
   readonly rpcTimeoutMs: number;
+  /** How long in-flight handlers may run after shutdown begins (default 10 s). */
+  readonly shutdownGraceMs?: number;
   /** Raw environment; each service validates its own variables from it. */
   readonly environment: Readonly<Record<string, string | undefined>>;
 }
@@ -158,7 +160,7 @@ export async function startBackendService(
     ],
   };
   const server = link.server(definition.name);
-  installTraceHooks(server, definition.name, link.subjectPrefix);
+  const activity = installTraceHooks(server, definition.name, link.subjectPrefix);
   const nestLogger = new NestPinoLogger(logger);
   let app: INestApplicationContext;
   let httpUrl: string | null = null;
@@ -195,6 +197,14 @@ export async function startBackendService(
     httpUrl,
     app,
     close: async () => {
+      // Graceful: stop taking messages, let in-flight handlers finish (bounded), then tear down.
+      await server.close();
+      const idle = await activity.whenIdle(options.shutdownGraceMs ?? 10_000);
+      if (!idle)
+        logger.warn(
+          { inFlight: activity.inFlight },
+          'shutdown grace period over with handlers still running',
+        );
       await app.close();
       await bus.close();
       await dataSource.destroy();

@@ -33,6 +33,12 @@ export async function startUpstream(): Promise<TestUpstream> {
         response
           .writeHead(500, { 'content-type': 'application/json' })
           .end('{"error":"database on fire"}');
+      } else if (path.startsWith('/delay')) {
+        setTimeout(
+          () =>
+            response.writeHead(200, { 'content-type': 'application/json' }).end('{"done":true}'),
+          400,
+        ).unref();
       } else if (path.startsWith('/slow')) {
         setTimeout(() => response.writeHead(200).end('{"late":true}'), 2_000).unref();
       } else {

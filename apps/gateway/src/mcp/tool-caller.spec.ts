@@ -133,4 +133,18 @@ describe(toCallToolResult.name, () => {
       `502 Bad Gateway: Upstream tool call failed — non-2xx response — Check your server logs; your API answered 503: busy (Run ${base.runId})`,
     );
   });
+
+  it('should render the reference 500 Tool execution failed row from the executor's error', () => {
+    const result = toCallToolResult({
+      ...base,
+      status: 'indeterminate',
+      error: {
+        code: 'EXECUTOR_EXECUTION_FAILED',
+        status: 500,
+        detail: 'Tool execution failed',
+        fix: 'Check your server logs; verify your endpoint is reachable and returning valid responses',
+      },
+    });
+    expect((result.content as Array<{ text: string }>)[0]?.text).toMatch(/^500 Internal Server Error: Tool execution failed — Check your server logs/);
+  });
 });

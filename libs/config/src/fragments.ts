@@ -45,7 +45,7 @@ export const COMMON_ENV = {
   NATS_SUBJECT_PREFIX: describeVar(
     z
       .string()
-      .regex(/^[a-z0-9_-]+$/, 'must be lowercase letters, digits, "-" or "_"')
+      .regex(/^[a-z0-9_]{1,64}$/, 'must be 1-64 lowercase letters, digits or "_"')
       .optional(),
     {
       description:

@@ -678,8 +678,9 @@ export const ToolChangedEventSchema = z.object({
 export type ToolChangedEvent = z.infer<typeof ToolChangedEventSchema>;
 
 /**
- * Payload of `evt.registry.integration.deleted.v1`: identity revokes the integration's API keys
- * and sessions on it.
+ * Payload of `evt.registry.integration.deleted.v1`, for consumers that track integrations. Identity
+ * does not revoke the integration's API keys on it: they keep working for tools, and minting
+ * session tokens with them answers the reference's `400 API key missing project or integration`.
  */
 export const IntegrationDeletedEventSchema = z.object({
   projectId: z.string().uuid(),

@@ -97,7 +97,15 @@ export class AuthGuard implements CanActivate {
 
 /** Throws the 403 a principal gets for a route it may not call. */
 export function authorize(principal: Principal, requirement: AuthRequirement): void {
-  if (principal.kind === 'admin') return;
+  if (principal.kind === 'admin') {
+    if (requirement.kinds && !requirement.kinds.includes('admin')) {
+      throw new DomainError(
+        'IDENTITY_SCOPE_MISSING',
+        'This operation needs a project API key; the admin token cannot perform it',
+      );
+    }
+    return;
+  }
   if (requirement.admin) {
     throw new DomainError(
       'IDENTITY_ADMIN_REQUIRED',

@@ -42,6 +42,8 @@ export interface RouteDoc {
   readonly status: number;
   readonly response: z.ZodType;
   readonly query?: readonly string[];
+  /** Only a project API key, never the admin token. */
+  readonly apiKeyOnly?: boolean;
 }
 
 const ErrorBody = z.object({
@@ -184,6 +186,7 @@ export const MANAGEMENT_ROUTES: readonly RouteDoc[] = [
     }),
     status: 200,
     response: MintedSessionSchema,
+    apiKeyOnly: true,
   },
   {
     method: 'delete',
@@ -370,7 +373,9 @@ export function managementOpenApi(
             ? 'Platform admin token only.'
             : route.auth === 'project'
               ? 'Any project API key (or the admin token with X-Project-Id).'
-              : `Project API key with scope \`${route.auth}\` (or the admin token with X-Project-Id).`,
+              : route.apiKeyOnly
+                ? `Project API key with scope \`${route.auth}\` (the admin token cannot).`
+                : `Project API key with scope \`${route.auth}\` (or the admin token with X-Project-Id).`,
       parameters,
       security,
       ...(route.body

@@ -9,7 +9,13 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { credentialFromHeaders } from '@tengine/auth';
-import { DomainError, type Principal, type ProjectPrincipal, type Tool } from '@tengine/contracts';
+import {
+  DomainError,
+  IdempotencyKeySchema,
+  type Principal,
+  type ProjectPrincipal,
+  type Tool,
+} from '@tengine/contracts';
 import type { Logger } from '@tengine/telemetry';
 
 import type { Authenticator } from '../auth/authenticator.js';
@@ -82,20 +88,24 @@ function negotiate(requested: unknown): string {
     : LATEST_PROTOCOL_VERSION;
 }
 
+/**
+ * The client's idempotency key (the `Idempotency-Key` header, or `_meta` of the call): the key,
+ * `undefined` when none was given, or `null` when one was given but is not a valid key.
+ */
 function idempotencyKeyOf(
   request: FastifyRequest,
   params: Record<string, unknown> | undefined,
-): string | undefined {
-  const header = request.headers['idempotency-key'];
-  if (typeof header === 'string' && header.length > 0 && header.length <= 200) return header;
+): string | null | undefined {
   const meta = params?.['_meta'];
-  if (typeof meta === 'object' && meta !== null) {
-    const value =
-      (meta as Record<string, unknown>)['io.tengine/idempotency-key'] ??
-      (meta as Record<string, unknown>)['idempotencyKey'];
-    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
-  }
-  return undefined;
+  const fromMeta =
+    typeof meta === 'object' && meta !== null
+      ? ((meta as Record<string, unknown>)['io.tengine/idempotency-key'] ??
+        (meta as Record<string, unknown>)['idempotencyKey'])
+      : undefined;
+  const given = request.headers['idempotency-key'] ?? fromMeta;
+  if (given === undefined) return undefined;
+  const parsed = IdempotencyKeySchema.safeParse(given);
+  return parsed.success ? parsed.data : null;
 }
 
 /**
@@ -360,13 +370,22 @@ export class McpEndpoint {
             };
           }
           try {
+            const idempotencyKey = idempotencyKeyOf(request, params);
+            if (idempotencyKey === null) {
+              return ok(
+                toolResultError(
+                  '400 Bad Request: Idempotency-Key must be 1-200 visible ASCII characters without spaces — send a valid key or none',
+                  'INVALID_IDEMPOTENCY_KEY',
+                ),
+              );
+            }
             return ok(
               await this.callTool(
                 principal,
                 name,
                 args as Record<string, unknown>,
                 message.id,
-                idempotencyKeyOf(request, params),
+                idempotencyKey,
               ),
             );
           } finally {

@@ -58,6 +58,19 @@ export class SigningKeysRepository {
     return rows.map(toRecord);
   }
 
+  /** Every signing key, for re-sealing under a new master key. */
+  async findAll(): Promise<SigningKeyRecord[]> {
+    const rows = await this.dataSource.query<Row[]>(`SELECT * FROM identity.signing_keys`);
+    return rows.map(toRecord);
+  }
+
+  async updateSealed(kid: string, privateKeySealed: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE identity.signing_keys SET private_key_sealed = $2 WHERE kid = $1`,
+      [kid, privateKeySealed],
+    );
+  }
+
   /**
    * Runs `work` holding a transaction-scoped advisory lock, so replicas booting or rotating at
    * the same moment create one key, not several.

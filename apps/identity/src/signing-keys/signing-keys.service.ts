@@ -47,6 +47,20 @@ export class SigningKeysService implements OnModuleInit {
     await this.repository.exclusively(async (insert, findActive) => {
       if (!(await findActive())) await insert(this.newKey(), false);
     });
+    await this.resealUnderCurrentKey();
+  }
+
+  /**
+   * Re-seals private keys sealed under an older master key, so an operator can rotate
+   * TENGINE_SECRET_KEYS (prepend the new key, restart, then drop the old one) without losing them.
+   */
+  private async resealUnderCurrentKey(): Promise<void> {
+    for (const record of await this.repository.findAll()) {
+      if (Keyring.keyIdOf(record.privateKeySealed) === this.keyring.currentKeyId) continue;
+      const context = `identity/signing-key/${record.kid}`;
+      const pem = this.keyring.open(record.privateKeySealed, context);
+      await this.repository.updateSealed(record.kid, this.keyring.seal(pem, context));
+    }
   }
 
   private newKey(): Omit<SigningKeyRecord, 'createdAt' | 'retiredAt'> {

@@ -33,7 +33,7 @@ describe('the platform over real NATS and PostgreSQL', () => {
       logLevel: 'silent',
       runMigrations: true,
       rpcTimeoutMs: 2_000,
-      environment: {},
+      environment: { TENGINE_SECRET_KEYS: `test:${Buffer.alloc(32, 5).toString('base64')}` },
     });
   });
 

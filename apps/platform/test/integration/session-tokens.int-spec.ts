@@ -456,6 +456,18 @@ describe('member session tokens and assertion keys through the gateway', () => {
       expect(mintResponse.body.detail).toBe('API key is missing the required scope: sessions:mint');
     });
 
+    it('403 when the admin token tries to mint a session token', async () => {
+      const response = await stack.call('POST', '/api/v1/mcp/session-token', {
+        token: stack.adminToken,
+        headers: { 'x-project-id': project.projectId },
+        body: { member_external_id: 'x' },
+      });
+      expect(response.status).toBe(403);
+      expect(response.body['detail']).toBe(
+        'This operation needs a project API key; the admin token cannot perform it',
+      );
+    });
+
     it('401 with WWW-Authenticate when no credential is sent', async () => {
       const response = await stack.call('GET', '/api/v1/api-keys');
       expect(response.status).toBe(401);

@@ -158,6 +158,23 @@ describe('tool calls end to end: MCP client → gateway → executor → custome
     }
   });
 
+  it('should refuse an invalid idempotency key without calling anything', async () => {
+    const before = upstream.hits.length;
+    const { client } = await connectMcp(stack.url, project.apiKey);
+    try {
+      const result = await client.callTool({
+        name: 'echo',
+        arguments: { text: 'x' },
+        _meta: { 'io.tengine/idempotency-key': 'has spaces in it' },
+      });
+      expect(result.isError).toBe(true);
+      expect(result._meta).toEqual({ 'io.tengine/error_code': 'INVALID_IDEMPOTENCY_KEY' });
+      expect(upstream.hits.length).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('should keep 500 interleaved concurrent calls of two projects apart', async () => {
     const clients = await Promise.all([
       connectMcp(stack.url, project.apiKey),

@@ -36,12 +36,13 @@ function constraints(inTests) {
     },
     {
       sourceTag: 'type:app',
+      // Apps may use the SDK: the executor signs with the same canonical request the SDK verifies.
       onlyDependOnLibsWithTags: [
         'type:contracts',
         'type:util',
         'type:data',
+        'type:sdk',
         ...testing,
-        ...sdkInTests,
       ],
     },
     {

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 
 import { Webhook } from 'standardwebhooks';
 
+import { canonicalRequestString } from './canonical-request.js';
 import {
-  canonicalRequestString,
   MemoryReplayStore,
   RequestVerificationError,
   verifyRequest,
@@ -33,7 +33,7 @@ function signedRequest(
     id,
     timestamp: String(timestamp),
     method,
-    url,
+    target: url,
     body,
     ...identity,
   });
@@ -126,7 +126,7 @@ describe(canonicalRequestString.name, () => {
         id: 'msg_1',
         timestamp: '1700000000',
         method: 'get',
-        url: '/a%7eb/c%2Fd?z=1&a=%20',
+        target: '/a%7eb/c%2Fd?z=1&a=%20',
         body: '',
         projectId: 'p',
         integrationId: 'i',

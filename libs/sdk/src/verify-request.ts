@@ -1,6 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+
+import { canonicalRequestString, safeDecode } from './canonical-request.js';
 
 /** Why a request was not accepted as coming from tengine. */
 export type RequestVerificationFailure =
@@ -104,77 +106,6 @@ function header(headers: HeadersLike, name: string): string | undefined {
   return typeof value === 'string' ? value : value?.join(', ');
 }
 
-function strictEncode(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function byCodeUnits(left: string, right: string): number {
-  if (left === right) return 0;
-  return left < right ? -1 : 1;
-}
-
-/**
- * The canonical string tengine signs in `X-Tengine-Signature` (documented in the executor's
- * README): lines joined by `\n`.
- */
-export function canonicalRequestString(parts: {
-  id: string;
-  timestamp: string;
-  method: string;
-  url: string;
-  body: string | Uint8Array;
-  projectId: string;
-  integrationId: string;
-  memberId: string;
-  memberExternalId: string;
-  idempotencyKey: string;
-}): string {
-  const questionMark = parts.url.indexOf('?');
-  const rawPath = questionMark === -1 ? parts.url : parts.url.slice(0, questionMark);
-  const rawQuery = questionMark === -1 ? '' : parts.url.slice(questionMark + 1);
-  const path = rawPath
-    .split('/')
-    .map((segment) => strictEncode(safeDecode(segment)))
-    .join('/');
-  const query = rawQuery
-    .split('&')
-    .filter((pair) => pair !== '')
-    .map((pair): [string, string] => {
-      const separator = pair.indexOf('=');
-      const name = separator === -1 ? pair : pair.slice(0, separator);
-      const value = separator === -1 ? '' : pair.slice(separator + 1);
-      return [strictEncode(safeDecode(name)), strictEncode(safeDecode(value))];
-    })
-    .sort((left, right) => byCodeUnits(left[0], right[0]) || byCodeUnits(left[1], right[1]))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  return [
-    'tengine-request-v1',
-    parts.id,
-    parts.timestamp,
-    parts.method.toUpperCase(),
-    path,
-    query,
-    createHash('sha256').update(parts.body).digest('hex'),
-    parts.projectId,
-    parts.integrationId,
-    parts.memberId,
-    parts.memberExternalId,
-    parts.idempotencyKey,
-  ].join('\n');
-}
-
 function keyOf(secret: string): { webhook: Webhook; key: Buffer } {
   if (secret.startsWith('whsec_')) {
     return { webhook: new Webhook(secret), key: Buffer.from(secret.slice(6), 'base64') };
@@ -253,7 +184,7 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
     id,
     timestamp,
     method: options.method,
-    url: options.url,
+    target: options.url,
     body: options.body,
     projectId,
     integrationId,

@@ -3,17 +3,14 @@ import { createHmac } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 import {
-  canonicalRequestString as sdkCanonicalRequestString,
+  canonicalQuery,
+  canonicalRequestString,
   MemoryReplayStore,
   RequestVerificationError,
   verifyRequest,
+  type CanonicalRequestParts,
 } from '@tengine/sdk';
 
-import {
-  canonicalQuery,
-  canonicalRequestString,
-  type CanonicalRequestParts,
-} from './canonical-request.js';
 import {
   authHeaders,
   CANONICAL_SIGNATURE_HEADER,
@@ -80,15 +77,6 @@ describe('canonical request string', () => {
     );
     const key = Buffer.from('tengine-test-secret-0123456789ab');
     expect(createHmac('sha256', key).update(vector).digest('base64')).toBe(HMAC_OF_VECTOR);
-  });
-
-  it('should equal the SDK implementation for any request', () => {
-    for (const target of ['/', '/a/b', '/x%7Ey/%2e?b=2&a=%20&a', '/p?q=a+b&q=%2B']) {
-      const request = parts({ target, body: '' });
-      expect(canonicalRequestString(request)).toBe(
-        sdkCanonicalRequestString({ ...request, url: request.target }),
-      );
-    }
   });
 
   it('should sort and normalise the query', () => {

@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 
 import type { AuthStrategy } from '@tengine/contracts';
 
-import { canonicalRequestString, type CanonicalRequestParts } from './canonical-request.js';
+import { canonicalRequestString, type CanonicalRequestParts } from '@tengine/sdk';
 
 /** Header carrying the canonical-request signature(s). */
 export const CANONICAL_SIGNATURE_HEADER = 'X-Tengine-Signature';

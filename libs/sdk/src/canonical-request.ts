@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 
+// The one implementation of the canonical request: tengine's executor signs with it and
+// verifyRequest() checks with it, so the two can never drift apart.
+
 /** Version tag: the first line of the canonical string. */
 export const CANONICAL_VERSION = 'tengine-request-v1';
 
@@ -33,7 +36,7 @@ function strictEncode(text: string): string {
 }
 
 /** Decodes percent-escapes, leaving a malformed one as it is (never throws). */
-function safeDecode(text: string): string {
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

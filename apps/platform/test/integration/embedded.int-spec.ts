@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { PlatformStatus } from '@tengine/gateway';
-import { freePort, removeDir, startApp, waitUntil } from '@tengine/testing';
+import { freePort, removeDir, startApp, waitUntil, type AppProcess } from '@tengine/testing';
 
 describe('npm start: the whole platform in one process with embedded defaults', () => {
   let dataDir: string;
@@ -14,14 +14,23 @@ describe('npm start: the whole platform in one process with embedded defaults', 
     pgPort = await freePort();
   });
 
-  afterAll(() => removeDir(dataDir));
+  const started: AppProcess[] = [];
 
-  const start = () =>
-    startApp('platform', {
+  // A failed assertion must not leave a platform (and its PostgreSQL) running after the suite.
+  afterAll(async () => {
+    for (const child of started) await child.stop('SIGTERM');
+    removeDir(dataDir);
+  });
+
+  const start = (): AppProcess => {
+    const child = startApp('platform', {
       TENGINE_DATA_DIR: dataDir,
       TENGINE_EMBEDDED_PG_PORT: String(pgPort),
       PORT: '0',
     });
+    started.push(child);
+    return child;
+  };
 
   it('should start with no external service, answer from all five services, print the admin token once, and stop cleanly', async () => {
     const first = start();

@@ -1,9 +1,9 @@
 import { Subjects } from '@tengine/contracts';
 import { InProcessBroker, InProcessTransport, MessageBus } from '@tengine/messaging';
-import { startBackendService, type RunningService } from '@tengine/runtime';
-import { captureLogger, createTestDatabase, waitUntil, type TestDatabase } from '@tengine/testing';
+import type { RunningService } from '@tengine/runtime';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@tengine/testing';
 
-import { auditService } from '../../src/audit.definition.js';
+import { startEmbeddedAudit } from '../support/audit-harness.js';
 import { RunEventsConsumer } from '../../src/ingest/run-events.consumer.js';
 import { runEvent, runOwner, runPair } from '../support/run-events.js';
 
@@ -16,15 +16,7 @@ describe('audit in embedded mode (no JetStream)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    audit = await startBackendService(auditService, {
-      transport: { kind: 'in-process', broker },
-      databaseUrl: database.url,
-      runMigrations: true,
-      httpPort: null,
-      logger: captureLogger('audit', 'warn').logger,
-      rpcTimeoutMs: 5_000,
-      environment: {},
-    });
+    audit = await startEmbeddedAudit(database.url, broker);
     consumer = audit.app.get(RunEventsConsumer);
     executor = new MessageBus(new InProcessTransport(broker), 5_000);
   });

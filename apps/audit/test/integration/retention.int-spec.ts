@@ -2,11 +2,12 @@ import pg from 'pg';
 
 import { Subjects } from '@tengine/contracts';
 import { InProcessBroker, InProcessTransport, MessageBus } from '@tengine/messaging';
-import { startBackendService, type RunningService } from '@tengine/runtime';
-import { captureLogger, createTestDatabase, waitUntil, type TestDatabase } from '@tengine/testing';
+import type { RunningService } from '@tengine/runtime';
+import { createTestDatabase, waitUntil, type TestDatabase } from '@tengine/testing';
 
 import { RunEventsConsumer } from '../../src/ingest/run-events.consumer.js';
-import { auditService, RetentionService } from '../../src/index.js';
+import { RetentionService } from '../../src/index.js';
+import { startEmbeddedAudit } from '../support/audit-harness.js';
 import { runOwner, runPair } from '../support/run-events.js';
 
 const DAY_MS = 86_400_000;
@@ -20,14 +21,9 @@ describe('retention of runs', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    audit = await startBackendService(auditService, {
-      transport: { kind: 'in-process', broker },
-      databaseUrl: database.url,
-      runMigrations: true,
-      httpPort: null,
-      logger: captureLogger('audit', 'warn').logger,
-      rpcTimeoutMs: 5_000,
-      environment: { AUDIT_RETENTION_DAYS: '30', AUDIT_RETENTION_BATCH_SIZE: '7' },
+    audit = await startEmbeddedAudit(database.url, broker, {
+      AUDIT_RETENTION_DAYS: '30',
+      AUDIT_RETENTION_BATCH_SIZE: '7',
     });
     retention = audit.app.get(RetentionService);
     other = new pg.Client({ connectionString: database.url });

@@ -1,9 +1,9 @@
 import { Subjects } from '@tengine/contracts';
 import { InProcessBroker } from '@tengine/messaging';
-import { startBackendService, type RunningService } from '@tengine/runtime';
-import { captureLogger, createTestDatabase, type TestDatabase } from '@tengine/testing';
+import type { RunningService } from '@tengine/runtime';
+import { createTestDatabase, type TestDatabase } from '@tengine/testing';
 
-import { auditService } from '../../src/audit.definition.js';
+import { startEmbeddedAudit } from '../support/audit-harness.js';
 import { listQuery, type RunFilter } from '../../src/runs/runs.repository.js';
 import { USAGE_SQL } from '../../src/usage/usage.repository.js';
 
@@ -30,14 +30,8 @@ describe('usage and history query plans on a large runs table', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    audit = await startBackendService(auditService, {
-      transport: { kind: 'in-process', broker: new InProcessBroker() },
-      databaseUrl: database.url,
-      runMigrations: true,
-      httpPort: null,
-      logger: captureLogger('audit', 'warn').logger,
-      rpcTimeoutMs: 5_000,
-      environment: { AUDIT_RETENTION_DAYS: '0' },
+    audit = await startEmbeddedAudit(database.url, new InProcessBroker(), {
+      AUDIT_RETENTION_DAYS: '0',
     });
     // Deterministic RFC 4122 ids (version 4, variant 10) from a seed text.
     await audit.dataSource.query(`

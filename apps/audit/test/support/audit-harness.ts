@@ -10,6 +10,7 @@ import {
 import pg from 'pg';
 
 import { RunsStream, type RunEvent } from '@tengine/contracts';
+import type { InProcessBroker } from '@tengine/messaging';
 import { startBackendService, type RunningService } from '@tengine/runtime';
 import {
   captureLogger,
@@ -148,4 +149,21 @@ export async function count(
 ): Promise<number> {
   const result = await pool.query<{ count: number }>(query, parameters);
   return result.rows[0]?.count ?? 0;
+}
+
+/** Audit on an in-process broker (embedded mode, no JetStream) over the given database. */
+export function startEmbeddedAudit(
+  databaseUrl: string,
+  broker: InProcessBroker,
+  environment: Record<string, string> = {},
+): Promise<RunningService> {
+  return startBackendService(auditService, {
+    transport: { kind: 'in-process', broker },
+    databaseUrl,
+    runMigrations: true,
+    httpPort: null,
+    logger: captureLogger('audit', 'warn').logger,
+    rpcTimeoutMs: 5_000,
+    environment,
+  });
 }

@@ -1,2 +1,3 @@
 export * from './data-source.js';
 export * from './baseline.js';
+export * from './statement-batcher.js';

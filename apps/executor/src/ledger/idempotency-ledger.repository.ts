@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import type { ExecuteRunReply, RunEvent } from '@tengine/contracts';
+import { StatementBatcher } from '@tengine/persistence';
 import { DATA_SOURCE } from '@tengine/runtime';
 
 /** `in_flight`: a replica is executing it. `completed`: result stored for replay. `released`: nothing
@@ -88,24 +89,93 @@ function keyParams(key: LedgerKey): [string, string, string] {
   return [key.projectId, key.principal, key.idempotencyKey];
 }
 
-/** The only code touching executor.idempotency_keys. Times are the database's (`now()`). */
+/** Most calls written by one batched ledger statement. */
+const BATCH_MAX = 128;
+
+interface ClaimItem {
+  readonly key: LedgerKey;
+  readonly claim: ClaimRequest;
+}
+
+interface CompleteItem {
+  readonly key: LedgerKey;
+  readonly runId: string;
+  readonly completion: Completion;
+}
+
+interface PublishedItem {
+  readonly key: LedgerKey;
+  readonly runId: string;
+}
+
+/** Where the rows a batch names come from: one `unnest` of parallel arrays, one per column. */
+function keyColumns(keys: readonly LedgerKey[]): [string[], string[], string[]] {
+  return [
+    keys.map((key) => key.projectId),
+    keys.map((key) => key.principal),
+    keys.map((key) => key.idempotencyKey),
+  ];
+}
+
+function keyId(key: LedgerKey): string {
+  return `${key.projectId}\u0000${key.principal}\u0000${key.idempotencyKey}`;
+}
+
+/**
+ * The only code touching executor.idempotency_keys. Times are the database's (`now()`).
+ *
+ * The three statements every call makes (claim, complete, mark published) are batched: concurrent
+ * calls share one multi-row statement, so under load a commit serves many calls, while a lone call
+ * still runs its statement at once.
+ */
 @Injectable()
-export class IdempotencyLedgerRepository {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+export class IdempotencyLedgerRepository implements OnModuleDestroy {
+  private readonly claims: StatementBatcher<ClaimItem, boolean>;
+  private readonly completions: StatementBatcher<CompleteItem, boolean>;
+  private readonly publications: StatementBatcher<PublishedItem, void>;
+
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {
+    const keyOf = (item: { key: LedgerKey }) => keyId(item.key);
+    this.claims = new StatementBatcher<ClaimItem, boolean>({ maxSize: BATCH_MAX, keyOf }, (items) =>
+      this.claimBatch(items),
+    );
+    this.completions = new StatementBatcher<CompleteItem, boolean>(
+      { maxSize: BATCH_MAX, keyOf },
+      (items) => this.completeBatch(items),
+    );
+    this.publications = new StatementBatcher<PublishedItem, void>(
+      { maxSize: BATCH_MAX, keyOf },
+      (items) => this.markPublishedBatch(items),
+    );
+  }
+
+  /** Lets the statements under way finish before the connection pool closes. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.claims.drain(), this.completions.drain(), this.publications.drain()]);
+  }
 
   /**
-   * Claims the key for `runId` in one statement: a new key is inserted; a `released` key with the
-   * same fingerprint is taken over once its terminal event is acknowledged (so no event is lost). Returns true when this call now owns the key; false when
-   * another row is in the way (read it with {@link find}).
+   * Claims the key for `runId`: a new key is inserted; a `released` key with the same fingerprint
+   * is taken over once its terminal event is acknowledged (so no event is lost). Returns true when
+   * this call now owns the key; false when another row is in the way (read it with {@link find}).
    */
-  async claim(key: LedgerKey, claim: ClaimRequest): Promise<boolean> {
+  claim(key: LedgerKey, claim: ClaimRequest): Promise<boolean> {
+    return this.claims.submit({ key, claim });
+  }
+
+  private async claimBatch(items: ClaimItem[]): Promise<boolean[]> {
     const rows = await this.dataSource.query<Array<{ run_id: string }>>(
       `INSERT INTO executor.idempotency_keys AS k
          (project_id, principal, idempotency_key, fingerprint, state, run_id, retry_safe,
           run_context, lease_until, expires_at)
-       VALUES ($1, $2, $3, $4, 'in_flight', $5, $6, $7,
-               now() + make_interval(secs => $8::double precision / 1000),
-               now() + make_interval(hours => $9))
+       SELECT v.project_id, v.principal, v.idempotency_key, v.fingerprint, 'in_flight', v.run_id,
+              v.retry_safe, v.run_context,
+              now() + make_interval(secs => v.lease_ms / 1000),
+              now() + make_interval(hours => v.retention_hours)
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[],
+                   $7::jsonb[], $8::double precision[], $9::int[])
+         AS v(project_id, principal, idempotency_key, fingerprint, run_id, retry_safe,
+              run_context, lease_ms, retention_hours)
        ON CONFLICT (project_id, principal, idempotency_key) DO UPDATE
          SET state = 'in_flight', run_id = EXCLUDED.run_id, retry_safe = EXCLUDED.retry_safe,
              run_context = EXCLUDED.run_context, lease_until = EXCLUDED.lease_until,
@@ -115,16 +185,17 @@ export class IdempotencyLedgerRepository {
            AND k.terminal_published
        RETURNING run_id`,
       [
-        ...keyParams(key),
-        claim.fingerprint,
-        claim.runId,
-        claim.retrySafe,
-        JSON.stringify(claim.runContext),
-        claim.leaseMs,
-        claim.retentionHours,
+        ...keyColumns(items.map((item) => item.key)),
+        items.map((item) => item.claim.fingerprint),
+        items.map((item) => item.claim.runId),
+        items.map((item) => item.claim.retrySafe),
+        items.map((item) => JSON.stringify(item.claim.runContext)),
+        items.map((item) => item.claim.leaseMs),
+        items.map((item) => item.claim.retentionHours),
       ],
     );
-    return rows[0]?.run_id === claim.runId;
+    const owned = new Set(rows.map((row) => row.run_id));
+    return items.map((item) => owned.has(item.claim.runId));
   }
 
   async find(key: LedgerKey): Promise<LedgerEntry | undefined> {
@@ -139,23 +210,35 @@ export class IdempotencyLedgerRepository {
    * Stores the outcome of the call `runId` owns. False when it no longer owns the key (its lease
    * expired and another replica ended the Run as interrupted).
    */
-  async complete(key: LedgerKey, runId: string, completion: Completion): Promise<boolean> {
-    const rows = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE executor.idempotency_keys
-         SET state = $5, result = $6, terminal_event = $7, terminal_published = false,
-             updated_at = now(), expires_at = now() + make_interval(hours => $8)
-       WHERE ${KEY} AND run_id = $4 AND state = 'in_flight'
-       RETURNING 1`,
+  complete(key: LedgerKey, runId: string, completion: Completion): Promise<boolean> {
+    return this.completions.submit({ key, runId, completion });
+  }
+
+  private async completeBatch(items: CompleteItem[]): Promise<boolean[]> {
+    const [rows] = await this.dataSource.query<[Array<{ run_id: string }>, number]>(
+      `UPDATE executor.idempotency_keys AS k
+         SET state = v.state, result = v.result, terminal_event = v.terminal_event,
+             terminal_published = false, updated_at = now(),
+             expires_at = now() + make_interval(hours => v.retention_hours)
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                   $7::jsonb[], $8::int[])
+         AS v(project_id, principal, idempotency_key, run_id, state, result, terminal_event,
+              retention_hours)
+       WHERE k.project_id = v.project_id AND k.principal = v.principal
+         AND k.idempotency_key = v.idempotency_key AND k.run_id = v.run_id
+         AND k.state = 'in_flight'
+       RETURNING k.run_id`,
       [
-        ...keyParams(key),
-        runId,
-        completion.state,
-        JSON.stringify(completion.result),
-        JSON.stringify(completion.terminalEvent),
-        completion.retentionHours,
+        ...keyColumns(items.map((item) => item.key)),
+        items.map((item) => item.runId),
+        items.map((item) => item.completion.state),
+        items.map((item) => JSON.stringify(item.completion.result)),
+        items.map((item) => JSON.stringify(item.completion.terminalEvent)),
+        items.map((item) => item.completion.retentionHours),
       ],
     );
-    return rows[1] > 0;
+    const stored = new Set(rows.map((row) => row.run_id));
+    return items.map((item) => stored.has(item.runId));
   }
 
   /**
@@ -196,12 +279,20 @@ export class IdempotencyLedgerRepository {
   }
 
   /** Records that the terminal event of `runId` was acknowledged by the run log. */
-  async markPublished(key: LedgerKey, runId: string): Promise<void> {
+  markPublished(key: LedgerKey, runId: string): Promise<void> {
+    return this.publications.submit({ key, runId });
+  }
+
+  private async markPublishedBatch(items: PublishedItem[]): Promise<void[]> {
     await this.dataSource.query(
-      `UPDATE executor.idempotency_keys SET terminal_published = true
-       WHERE ${KEY} AND run_id = $4`,
-      [...keyParams(key), runId],
+      `UPDATE executor.idempotency_keys AS k SET terminal_published = true
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+         AS v(project_id, principal, idempotency_key, run_id)
+       WHERE k.project_id = v.project_id AND k.principal = v.principal
+         AND k.idempotency_key = v.idempotency_key AND k.run_id = v.run_id`,
+      [...keyColumns(items.map((item) => item.key)), items.map((item) => item.runId)],
     );
+    return items.map(() => undefined);
   }
 
   /** Claims whose lease has expired: their executor died mid-call. */

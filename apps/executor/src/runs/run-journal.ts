@@ -73,7 +73,9 @@ export class RunJournal {
       );
     }
     await this.publish(event);
-    await this.ledger.markPublished(key, reply.runId).catch((error: unknown) => {
+    // Not awaited: the caller need not wait for the bookkeeping. Until it lands (batched with other
+    // calls'), the event merely counts as unpublished, and republishing it is harmless.
+    void this.ledger.markPublished(key, reply.runId).catch((error: unknown) => {
       this.logger.warn({ err: error, runId: reply.runId }, 'could not mark run event published');
     });
   }

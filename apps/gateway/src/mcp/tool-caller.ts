@@ -1,6 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ulid } from 'ulid';
 
 import {
   DomainError,
@@ -14,6 +13,7 @@ import type { MessageBus } from '@tengine/messaging';
 import { Attributes, withRunId, type Logger } from '@tengine/telemetry';
 
 import type { ToolCaller } from './mcp-endpoint.js';
+import { newRunId } from './run-ids.js';
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -110,7 +110,7 @@ export class ExecutorToolCaller implements ToolCaller {
       idempotencyKey,
     }: { readonly requestId: string | number; readonly idempotencyKey: string | undefined },
   ): Promise<CallToolResult> {
-    const runId = ulid();
+    const runId = newRunId();
     trace.getActiveSpan()?.setAttribute(Attributes.RUN_ID, runId);
     return context.with(withRunId(runId), async () => {
       try {

@@ -270,6 +270,21 @@ export const RunErrorSchema = z.object({
 export type RunError = z.infer<typeof RunErrorSchema>;
 
 /** Reply of `rpc.executor.run.execute.v1`. */
+/**
+ * Where the executor spent a call's time, in milliseconds: rendering the request, signing it,
+ * the idempotency ledger, the customer's API (all attempts), publishing Run events, and in all.
+ * The gateway turns them into a `Server-Timing` header.
+ */
+export const ExecutorTimingsSchema = z.object({
+  render: z.number().min(0),
+  sign: z.number().min(0),
+  ledger: z.number().min(0),
+  upstream: z.number().min(0),
+  publish: z.number().min(0),
+  total: z.number().min(0),
+});
+export type ExecutorTimings = z.infer<typeof ExecutorTimingsSchema>;
+
 export const ExecuteRunReplySchema = z.object({
   runId: z.ulid(),
   status: RunOutcomeSchema,
@@ -282,6 +297,8 @@ export const ExecuteRunReplySchema = z.object({
   durationMs: z.number().min(0),
   upstream: UpstreamResponseSchema.optional(),
   error: RunErrorSchema.optional(),
+  /** Where this call's time went (not stored: a replay reports its own). */
+  timings: ExecutorTimingsSchema.optional(),
 });
 export type ExecuteRunReply = z.infer<typeof ExecuteRunReplySchema>;
 

@@ -63,6 +63,8 @@ interface ClaimedCall {
   readonly rendered: RenderedRequest;
   readonly auth: OutboundAuth;
   readonly retrySafe: boolean;
+  /** Milliseconds spent so far per phase (reported in the reply's `timings`). */
+  readonly spent: { render: number; ledger: number; publish: number };
 }
 
 /**
@@ -147,6 +149,7 @@ export class RunExecutorService {
       return this.refuse(facts, clock, 'rejected', runError('EXECUTOR_MEMBER_REQUIRED'));
     }
 
+    const rendering = performance.now();
     let auth: OutboundAuth;
     try {
       auth = prepareAuth(tool.auth_strategy, secret);
@@ -196,6 +199,7 @@ export class RunExecutorService {
       rendered,
       auth,
       retrySafe: isRepeatable(tool.method, tool.annotations.idempotentHint),
+      spent: { render: performance.now() - rendering, ledger: 0, publish: 0 },
     };
     return this.claimAndRun(claimed, facts);
   }
@@ -217,6 +221,7 @@ export class RunExecutorService {
       (attempts - 1) * this.config.backoff.maxMs +
       this.config.leaseGraceMs;
     for (let round = 0; round < 5; round += 1) {
+      const claiming = performance.now();
       const owned = await this.journal.ledger.claim(call.key, {
         fingerprint,
         runId: call.request.runId,
@@ -225,6 +230,7 @@ export class RunExecutorService {
         leaseMs,
         retentionHours: this.config.retentionHours,
       });
+      call.spent.ledger += performance.now() - claiming;
       if (owned) return this.run(call);
       const entry = await this.journal.ledger.find(call.key);
       if (entry === undefined) continue;
@@ -263,8 +269,10 @@ export class RunExecutorService {
   private async run(call: ClaimedCall): Promise<ExecuteRunReply> {
     const { request, tool, rendered, key } = call;
     const principal = request.principal;
+    const publishing = performance.now();
     try {
       await this.journal.publish(call.context);
+      call.spent.publish += performance.now() - publishing;
     } catch (error) {
       // Nothing was sent: give the key back so a retry can execute.
       await this.journal.ledger.abandon(key, request.runId).catch(() => undefined);
@@ -301,6 +309,7 @@ export class RunExecutorService {
         sent: true,
         error: runError('EXECUTOR_EXECUTION_FAILED'),
         upstreamMs: 0,
+        signMs: 0,
         requestBytes: rendered.body === null ? 0 : Buffer.byteLength(rendered.body),
         responseBytes: null,
       };
@@ -339,8 +348,23 @@ export class RunExecutorService {
       },
       this.info.instance,
     );
-    await this.journal.complete(key, released ? 'released' : 'completed', reply, event);
-    return reply;
+    const recorded = await this.journal.complete(
+      key,
+      released ? 'released' : 'completed',
+      reply,
+      event,
+    );
+    return {
+      ...reply,
+      timings: {
+        render: round3(call.spent.render),
+        sign: round3(result.signMs),
+        ledger: round3(call.spent.ledger + recorded.ledgerMs),
+        upstream: round3(result.upstreamMs),
+        publish: round3(call.spent.publish + recorded.publishMs),
+        total: elapsed(call.clock),
+      },
+    };
   }
 
   /** Answers with the stored result of an earlier Run with the same key and arguments. */
@@ -385,8 +409,12 @@ export class RunExecutorService {
   }
 }
 
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 function elapsed(clock: RunClock): number {
-  return Math.round((performance.now() - clock.started) * 1000) / 1000;
+  return round3(performance.now() - clock.started);
 }
 
 function measuredNothing() {

@@ -50,14 +50,15 @@ export class RunJournal {
   /**
    * Stores a finished call under its key, then publishes its terminal event. Throws
    * `EXECUTOR_RUN_NOT_RECORDED` when the run log does not acknowledge (the outcome stays in the
-   * ledger and is republished later).
+   * ledger and is republished later). Answers how long the ledger and the run log took.
    */
   async complete(
     key: LedgerKey,
     state: Exclude<LedgerState, 'in_flight'>,
     reply: ExecuteRunReply,
     event: RunEvent,
-  ): Promise<void> {
+  ): Promise<{ ledgerMs: number; publishMs: number }> {
+    const storing = performance.now();
     const stored = await this.ledger.complete(key, reply.runId, {
       state,
       result: reply,
@@ -72,12 +73,15 @@ export class RunJournal {
         'run finished after its idempotency lease expired; raise TENGINE_EXECUTOR_LEASE_GRACE_MS',
       );
     }
+    const publishing = performance.now();
     await this.publish(event);
+    const published = performance.now();
     // Not awaited: the caller need not wait for the bookkeeping. Until it lands (batched with other
     // calls'), the event merely counts as unpublished, and republishing it is harmless.
     void this.ledger.markPublished(key, reply.runId).catch((error: unknown) => {
       this.logger.warn({ err: error, runId: reply.runId }, 'could not mark run event published');
     });
+    return { ledgerMs: publishing - storing, publishMs: published - publishing };
   }
 
   /**

@@ -79,6 +79,8 @@ export interface CallResult {
   readonly response?: ReceivedResponse;
   readonly error?: RunError;
   readonly upstreamMs: number;
+  /** Time spent building and signing the attempts' headers. */
+  readonly signMs: number;
   readonly requestBytes: number;
   readonly responseBytes: number | null;
 }
@@ -189,6 +191,7 @@ export class UpstreamCaller implements OnModuleDestroy {
     const requestBytes = call.body === null ? 0 : Buffer.byteLength(call.body);
     this.budget.deposit(call.origin);
     let upstreamMs = 0;
+    let signMs = 0;
     let sent = false;
     const { hostname, port } = new URL(call.origin);
     for (let attempt = 1; ; attempt += 1) {
@@ -206,14 +209,11 @@ export class UpstreamCaller implements OnModuleDestroy {
       const traceparent =
         injectTraceHeaders(trace.setSpan(context.active(), span))['traceparent'] ??
         call.traceparent;
+      const signing = performance.now();
+      const headers = attemptHeaders(call, attempt, new Date(), target, traceparent);
+      signMs += performance.now() - signing;
       const outcome = await this.client.send(
-        {
-          origin: call.origin,
-          target,
-          method: call.method,
-          headers: attemptHeaders(call, attempt, new Date(), target, traceparent),
-          body: call.body,
-        },
+        { origin: call.origin, target, method: call.method, headers, body: call.body },
         call.timeoutMs,
       );
       if (outcome.kind === 'response') {
@@ -247,6 +247,7 @@ export class UpstreamCaller implements OnModuleDestroy {
         attempts: attempt,
         sent,
         upstreamMs,
+        signMs,
         requestBytes,
       };
     }

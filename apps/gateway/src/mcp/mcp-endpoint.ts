@@ -6,7 +6,7 @@ import {
   type JSONRPCMessage,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { credentialFromHeaders } from '@tengine/auth';
 import {
@@ -29,6 +29,7 @@ import {
   type JsonRpcRequest,
 } from './json-rpc.js';
 import { issueSessionId, sessionBelongsTo } from './mcp-session-id.js';
+import { ServerTiming } from './server-timing.js';
 import type { StreamRegistry } from './streams.js';
 import { ToolCatalog } from './tool-catalog.js';
 
@@ -38,7 +39,12 @@ export interface ToolCaller {
     principal: ProjectPrincipal,
     tool: Tool,
     args: Record<string, unknown>,
-    context: { readonly requestId: string | number; readonly idempotencyKey: string | undefined },
+    context: {
+      readonly requestId: string | number;
+      readonly idempotencyKey: string | undefined;
+      /** Collects the executor's share of the time, when the response reports it. */
+      readonly timing?: ServerTiming | undefined;
+    },
   ): Promise<CallToolResult>;
 }
 
@@ -130,8 +136,11 @@ export class McpEndpoint {
   }
 
   register(fastify: FastifyInstance): void {
+    // Bodies are read before the handler runs: their refusals are JSON-RPC errors too.
+    const errorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      this.refuseBody(error, request, reply);
     for (const url of ['/mcp', '/:projectId/mcp']) {
-      fastify.post(url, (request, reply) => this.handlePost(request, reply));
+      fastify.post(url, { errorHandler }, (request, reply) => this.handlePost(request, reply));
       fastify.get(url, (request, reply) => this.handleGet(request, reply));
       fastify.delete(url, (request, reply) => this.handleDelete(request, reply));
     }
@@ -243,11 +252,41 @@ export class McpEndpoint {
     );
   }
 
+  /** A body fastify could not read: too large, of another media type, not JSON, or poisoned. */
+  private async refuseBody(
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      this.logger.error({ err: error, request_id: request.id }, 'MCP request failed');
+      await reply
+        .status(500)
+        .send(rpcErrorBody(ErrorCode.InternalError, 'Internal error', { request_id: request.id }));
+      return;
+    }
+    const [code, message] =
+      status === 413
+        ? [ErrorCode.InvalidRequest, 'Payload Too Large: the body exceeds the size limit']
+        : status === 415
+          ? [-32000, 'Unsupported Media Type: Content-Type must be application/json']
+          : [
+              ErrorCode.ParseError,
+              'Parse error: the body is not valid JSON, or holds a forbidden __proto__ or constructor.prototype key',
+            ];
+    await reply.status(status).send(rpcErrorBody(code, message, { request_id: request.id }));
+  }
+
   private async handlePost(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // Before the handler: routing, reading and JSON-parsing the body.
+    const received = reply.elapsedTime;
+    const authenticating = performance.now();
     const admitted = await this.admit(request, reply);
     if (!admitted) return;
-    const contentType = request.headers['content-type'] ?? '';
-    if (!contentType.includes('application/json')) {
+    const checking = performance.now();
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/json') {
       await reply
         .status(415)
         .send(
@@ -275,6 +314,12 @@ export class McpEndpoint {
       return;
     }
     const batch = Array.isArray(body);
+    if (batch && body.length === 0) {
+      await reply
+        .status(400)
+        .send(rpcErrorBody(ErrorCode.InvalidRequest, 'Invalid Request: an empty batch'));
+      return;
+    }
     const items: unknown[] = batch ? body : [body];
     const messages: JSONRPCMessage[] = [];
     for (const item of items) {
@@ -294,10 +339,17 @@ export class McpEndpoint {
       await reply.status(202).send();
       return;
     }
+    // Timed when the request is one tool call (a batch has no single timeline).
+    let timing: ServerTiming | undefined;
+    if (!batch && requests[0]?.method === 'tools/call') {
+      timing = new ServerTiming();
+      timing.add('gw-parse', received + performance.now() - checking);
+      timing.add('gw-auth', checking - authenticating);
+    }
     const initializing = requests.some((message) => message.method === 'initialize');
     const sessionId = initializing ? issueSessionId(admitted.principal) : admitted.sessionId;
     const answers = await Promise.all(
-      requests.map((message) => this.dispatch(message, admitted.principal, request)),
+      requests.map((message) => this.dispatch(message, admitted.principal, request, timing)),
     );
     if (sessionId) void reply.header('mcp-session-id', sessionId);
     const limited = answers.find((answer) => 'retryAfter' in answer);
@@ -307,6 +359,10 @@ export class McpEndpoint {
       return;
     }
     const bodies = answers.map((answer) => answer.body);
+    if (timing) {
+      timing.add('gw-total', reply.elapsedTime);
+      void reply.header('server-timing', timing.header());
+    }
     await reply
       .status(200)
       .header('content-type', 'application/json')
@@ -317,6 +373,7 @@ export class McpEndpoint {
     message: JsonRpcRequest,
     principal: ProjectPrincipal,
     request: FastifyRequest,
+    timing?: ServerTiming,
   ): Promise<
     { body: Record<string, unknown> } | { body: Record<string, unknown>; retryAfter: number }
   > {
@@ -386,6 +443,7 @@ export class McpEndpoint {
                 args as Record<string, unknown>,
                 message.id,
                 idempotencyKey,
+                timing,
               ),
             );
           } finally {
@@ -429,7 +487,9 @@ export class McpEndpoint {
     args: Record<string, unknown>,
     requestId: string | number,
     idempotencyKey: string | undefined,
+    timing?: ServerTiming,
   ): Promise<CallToolResult> {
+    const validating = performance.now();
     const project = await this.catalog.project(principal.projectId);
     const tool = project.byName.get(name);
     if (
@@ -459,7 +519,8 @@ export class McpEndpoint {
         'INVALID_ARGUMENTS',
       );
     }
-    return this.caller.call(principal, tool, args, { requestId, idempotencyKey });
+    timing?.add('gw-validate', performance.now() - validating);
+    return this.caller.call(principal, tool, args, { requestId, idempotencyKey, timing });
   }
 
   private async handleGet(request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -14,6 +14,7 @@ import { Attributes, withRunId, type Logger } from '@tengine/telemetry';
 
 import type { ToolCaller } from './mcp-endpoint.js';
 import { newRunId } from './run-ids.js';
+import type { ServerTiming } from './server-timing.js';
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -108,11 +109,17 @@ export class ExecutorToolCaller implements ToolCaller {
     {
       requestId,
       idempotencyKey,
-    }: { readonly requestId: string | number; readonly idempotencyKey: string | undefined },
+      timing,
+    }: {
+      readonly requestId: string | number;
+      readonly idempotencyKey: string | undefined;
+      readonly timing?: ServerTiming | undefined;
+    },
   ): Promise<CallToolResult> {
     const runId = newRunId();
     trace.getActiveSpan()?.setAttribute(Attributes.RUN_ID, runId);
     return context.with(withRunId(runId), async () => {
+      const sending = performance.now();
       try {
         const reply = await this.bus.request(
           Subjects.executor.runExecute,
@@ -127,6 +134,7 @@ export class ExecutorToolCaller implements ToolCaller {
           },
           { timeoutMs: this.waitFor(tool) },
         );
+        timing?.addExecutor(performance.now() - sending, reply.timings);
         return toCallToolResult(reply);
       } catch (error) {
         if (error instanceof DomainError && error.code === 'RPC_TIMEOUT') {

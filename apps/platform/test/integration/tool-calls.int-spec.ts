@@ -97,6 +97,68 @@ describe('tool calls end to end: MCP client → gateway → executor → custome
     }
   });
 
+  it('should tell where a tool call spent its time in a Server-Timing header', async () => {
+    const post = (body: unknown, session?: string) =>
+      fetch(`${stack.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${project.apiKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(session ? { 'mcp-session-id': session } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const init = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 't', version: '1' },
+      },
+    });
+    expect(init.headers.get('server-timing')).toBeNull();
+    const session = init.headers.get('mcp-session-id') ?? undefined;
+    const call = await post(
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text: 'timed' } },
+      },
+      session,
+    );
+    expect(call.status).toBe(200);
+    const header = call.headers.get('server-timing') ?? '';
+    const phases = Object.fromEntries(
+      header.split(', ').map((entry) => {
+        const [name, duration] = entry.split(';dur=');
+        return [name, Number(duration)];
+      }),
+    );
+    expect(Object.keys(phases)).toEqual([
+      'gw-parse',
+      'gw-auth',
+      'gw-validate',
+      'nats',
+      'ex-render',
+      'ex-sign',
+      'ex-ledger',
+      'upstream',
+      'ex-publish',
+      'gw-total',
+    ]);
+    for (const duration of Object.values(phases)) expect(duration).toBeGreaterThanOrEqual(0);
+    const parts = Object.entries(phases)
+      .filter(([name]) => name !== 'gw-total')
+      .reduce((sum, [, duration]) => sum + duration, 0);
+    expect(parts).toBeLessThanOrEqual(phases['gw-total']! + 0.01);
+    expect(phases['upstream']).toBeGreaterThan(0);
+    expect(phases['ex-ledger']).toBeGreaterThan(0);
+  });
+
   it.each([
     ['broken', '502 Bad Gateway: Upstream tool call failed — non-2xx response'],
     ['unreachable', '502 Bad Gateway: Upstream tool call failed — connection error'],

@@ -3,14 +3,21 @@ import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/mi
 import { DomainError } from '@tengine/contracts';
 
 import type { EventListener, MessageHeaders, RpcTransport, TransportHealth } from './transport.js';
-import type { ReplyPacket } from './wire.js';
+import { isPlainSubject, type ReplyPacket } from './wire.js';
 
 type InProcessHandler = (payload: unknown, headers: MessageHeaders) => Promise<ReplyPacket>;
+
+/** A copy of `value` as the other side of a NATS connection would receive it. */
+function overTheWire<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
 
 /**
  * The embedded-mode message broker: request/reply with queue-group semantics (one replica of a
  * subject's handlers answers, round-robin) and event fan-out, inside one process. Payloads are
- * structured-cloned both ways, so no object is shared between services, as over a real network.
+ * copied through JSON both ways, exactly as they travel over NATS: no object is shared between
+ * services, and whatever would not survive the network (a Date, undefined, a class) does not
+ * survive here either. (JSON is also cheaper than structuredClone for such payloads.)
  */
 export class InProcessBroker {
   private readonly handlers = new Map<string, InProcessHandler[]>();
@@ -53,11 +60,8 @@ export class InProcessBroker {
       );
     });
     try {
-      const reply = await Promise.race([
-        handler(structuredClone(payload), { ...headers }),
-        timeout,
-      ]);
-      return structuredClone(reply);
+      const reply = await Promise.race([handler(overTheWire(payload), { ...headers }), timeout]);
+      return overTheWire(reply);
     } finally {
       clearTimeout(timer);
     }
@@ -65,7 +69,7 @@ export class InProcessBroker {
 
   publish(subject: string, payload: unknown, headers: MessageHeaders): void {
     for (const listener of this.listeners.get(subject) ?? []) {
-      const copy = structuredClone(payload);
+      const copy = overTheWire(payload);
       queueMicrotask(() => listener(copy, { ...headers }));
     }
   }
@@ -176,6 +180,13 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 
   close(): void {
     for (const dispose of this.disposers.splice(0)) dispose();
+  }
+
+  /** Our patterns are plain subjects: Nest's JSON.parse attempt would throw on every message. */
+  protected override getRouteFromPattern(pattern: string): string {
+    return isPlainSubject(pattern)
+      ? this.normalizePattern(pattern)
+      : super.getRouteFromPattern(pattern);
   }
 
   on(): void {

@@ -1,6 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ServerNats } from '@nestjs/microservices';
 
+import { isPlainSubject } from './wire.js';
+
 /**
  * Nest's NATS server, adapted: it serves on a connection the service already owns (one connection
  * per service, shared with its client), prefixes subjects with the optional namespace, and puts
@@ -34,6 +36,13 @@ export class TengineNatsServer extends ServerNats {
         }),
       );
     }
+  }
+
+  /** Our patterns are plain subjects: Nest's JSON.parse attempt would throw on every message. */
+  protected override getRouteFromPattern(pattern: string): string {
+    return isPlainSubject(pattern)
+      ? this.normalizePattern(pattern)
+      : super.getRouteFromPattern(pattern);
   }
 
   /** Stops taking new messages; the connection is closed by its owner. */

@@ -40,3 +40,11 @@ export function decodePacket(
     return undefined;
   }
 }
+
+/**
+ * True for a plain subject (`rpc.executor.run.execute.v1`), as all of ours are; false for a
+ * JSON-encoded pattern, which Nest's servers parse first.
+ */
+export function isPlainSubject(pattern: string): boolean {
+  return /^[A-Za-z_$][\w.$*>-]*$/.test(pattern);
+}

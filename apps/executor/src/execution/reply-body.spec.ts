@@ -37,6 +37,18 @@ describe(replyBody.name, () => {
     expect(reply.bytes).toBe(Buffer.byteLength(text));
   });
 
+  it('should keep U+0000 out of what is stored: NUL bytes make a body binary, an escaped NUL stays text', () => {
+    const nul = replyBody(response(Buffer.from('ok\u0000ok'), 'text/plain'), 1024, []);
+    expect(nul).toMatchObject({
+      encoding: 'base64',
+      body: Buffer.from('ok\u0000ok').toString('base64'),
+    });
+    const escaped = replyBody(response('{"a":"x\\u0000y"}', 'application/json'), 1024, []);
+    expect(escaped).toMatchObject({ encoding: 'utf8', body: '{"a":"x\\u0000y"}' });
+    expect(escaped).not.toHaveProperty('json');
+    expect(JSON.stringify(escaped)).not.toMatch(/(?<!\\)\\u0000/);
+  });
+
   it('should return binary bodies as base64', () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]);
     expect(replyBody(response(png, 'image/png'), 1024, [])).toMatchObject({

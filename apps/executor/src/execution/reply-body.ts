@@ -21,7 +21,27 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return result;
 }
 
+/** {@link scrubSecrets} on raw bytes, for bodies returned as base64 (the model can decode those). */
+function scrubSecretBytes(body: Buffer, secrets: readonly string[]): Buffer {
+  let result = body;
+  for (const secret of secrets) {
+    if (secret.length < 8) continue;
+    const needle = Buffer.from(secret, 'utf8');
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (let at = result.indexOf(needle); at !== -1; at = result.indexOf(needle, from)) {
+      parts.push(result.subarray(from, at), Buffer.from(REDACTED, 'utf8'));
+      from = at + needle.length;
+    }
+    if (parts.length > 0) result = Buffer.concat([...parts, result.subarray(from)]);
+  }
+  return result;
+}
+
 function isTextual(contentType: string | null, body: Buffer): boolean {
+  // A NUL byte means binary whatever the label says; PostgreSQL text and jsonb cannot hold U+0000
+  // either, so such a body could not be stored in the ledger or the run history as text.
+  if (body.includes(0)) return false;
   if (contentType !== null) return TEXTUAL.test(contentType.trim());
   // No content type: text when it decodes as UTF-8 without replacement characters.
   return !body.toString('utf8').includes('\uFFFD');
@@ -46,12 +66,13 @@ export function replyBody(
   const contentType = contentTypeOf(response.headers);
   const base = { status: response.status, contentType, bytes: response.body.length };
   if (!isTextual(contentType, response.body)) {
-    const cut = response.body.subarray(0, maxBytes);
+    const scrubbed = scrubSecretBytes(response.body, secrets);
+    const cut = scrubbed.subarray(0, maxBytes);
     return {
       ...base,
       encoding: 'base64',
       body: cut.toString('base64'),
-      truncated: cut.length < response.body.length,
+      truncated: cut.length < scrubbed.length,
     };
   }
   const { text, truncated } = truncateUtf8(
@@ -59,7 +80,13 @@ export function replyBody(
     maxBytes,
   );
   const result: UpstreamResponse = { ...base, encoding: 'utf8', body: text, truncated };
-  if (!truncated && contentType !== null && JSON_TYPE.test(contentType.trim())) {
+  // JSON holding an escaped U+0000 stays text: parsed, it could not be stored as jsonb.
+  if (
+    !truncated &&
+    contentType !== null &&
+    JSON_TYPE.test(contentType.trim()) &&
+    !/\\u0000/i.test(text)
+  ) {
     try {
       return { ...result, json: JSON.parse(text) as UpstreamResponse['json'] };
     } catch {

@@ -108,13 +108,20 @@ interface PublishedItem {
   readonly runId: string;
 }
 
-/** Where the rows a batch names come from: one `unnest` of parallel arrays, one per column. */
-function keyColumns(keys: readonly LedgerKey[]): [string[], string[], string[]] {
-  return [
-    keys.map((key) => key.projectId),
-    keys.map((key) => key.principal),
-    keys.map((key) => key.idempotencyKey),
-  ];
+/**
+ * The rows of a batch as one JSON array parameter, read back with `jsonb_to_recordset`: a single
+ * serialization, where one array parameter per column would have every JSON value escaped again.
+ */
+function batchRows(rows: ReadonlyArray<Record<string, unknown>>): string {
+  return JSON.stringify(rows);
+}
+
+function keyFields(key: LedgerKey): Record<string, string> {
+  return {
+    project_id: key.projectId,
+    principal: key.principal,
+    idempotency_key: key.idempotencyKey,
+  };
 }
 
 function keyId(key: LedgerKey): string {
@@ -172,10 +179,10 @@ export class IdempotencyLedgerRepository implements OnModuleDestroy {
               v.retry_safe, v.run_context,
               now() + make_interval(secs => v.lease_ms / 1000),
               now() + make_interval(hours => v.retention_hours)
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[],
-                   $7::jsonb[], $8::double precision[], $9::int[])
-         AS v(project_id, principal, idempotency_key, fingerprint, run_id, retry_safe,
-              run_context, lease_ms, retention_hours)
+       FROM jsonb_to_recordset($1::jsonb)
+         AS v(project_id uuid, principal text, idempotency_key text, fingerprint text,
+              run_id text, retry_safe boolean, run_context jsonb, lease_ms double precision,
+              retention_hours int)
        ON CONFLICT (project_id, principal, idempotency_key) DO UPDATE
          SET state = 'in_flight', run_id = EXCLUDED.run_id, retry_safe = EXCLUDED.retry_safe,
              run_context = EXCLUDED.run_context, lease_until = EXCLUDED.lease_until,
@@ -185,13 +192,17 @@ export class IdempotencyLedgerRepository implements OnModuleDestroy {
            AND k.terminal_published
        RETURNING run_id`,
       [
-        ...keyColumns(items.map((item) => item.key)),
-        items.map((item) => item.claim.fingerprint),
-        items.map((item) => item.claim.runId),
-        items.map((item) => item.claim.retrySafe),
-        items.map((item) => JSON.stringify(item.claim.runContext)),
-        items.map((item) => item.claim.leaseMs),
-        items.map((item) => item.claim.retentionHours),
+        batchRows(
+          items.map(({ key, claim }) => ({
+            ...keyFields(key),
+            fingerprint: claim.fingerprint,
+            run_id: claim.runId,
+            retry_safe: claim.retrySafe,
+            run_context: claim.runContext,
+            lease_ms: claim.leaseMs,
+            retention_hours: claim.retentionHours,
+          })),
+        ),
       ],
     );
     const owned = new Set(rows.map((row) => row.run_id));
@@ -220,21 +231,24 @@ export class IdempotencyLedgerRepository implements OnModuleDestroy {
          SET state = v.state, result = v.result, terminal_event = v.terminal_event,
              terminal_published = false, updated_at = now(),
              expires_at = now() + make_interval(hours => v.retention_hours)
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
-                   $7::jsonb[], $8::int[])
-         AS v(project_id, principal, idempotency_key, run_id, state, result, terminal_event,
-              retention_hours)
+       FROM jsonb_to_recordset($1::jsonb)
+         AS v(project_id uuid, principal text, idempotency_key text, run_id text, state text,
+              result jsonb, terminal_event jsonb, retention_hours int)
        WHERE k.project_id = v.project_id AND k.principal = v.principal
          AND k.idempotency_key = v.idempotency_key AND k.run_id = v.run_id
          AND k.state = 'in_flight'
        RETURNING k.run_id`,
       [
-        ...keyColumns(items.map((item) => item.key)),
-        items.map((item) => item.runId),
-        items.map((item) => item.completion.state),
-        items.map((item) => JSON.stringify(item.completion.result)),
-        items.map((item) => JSON.stringify(item.completion.terminalEvent)),
-        items.map((item) => item.completion.retentionHours),
+        batchRows(
+          items.map(({ key, runId, completion }) => ({
+            ...keyFields(key),
+            run_id: runId,
+            state: completion.state,
+            result: completion.result,
+            terminal_event: completion.terminalEvent,
+            retention_hours: completion.retentionHours,
+          })),
+        ),
       ],
     );
     const stored = new Set(rows.map((row) => row.run_id));
@@ -286,11 +300,11 @@ export class IdempotencyLedgerRepository implements OnModuleDestroy {
   private async markPublishedBatch(items: PublishedItem[]): Promise<void[]> {
     await this.dataSource.query(
       `UPDATE executor.idempotency_keys AS k SET terminal_published = true
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-         AS v(project_id, principal, idempotency_key, run_id)
+       FROM jsonb_to_recordset($1::jsonb)
+         AS v(project_id uuid, principal text, idempotency_key text, run_id text)
        WHERE k.project_id = v.project_id AND k.principal = v.principal
          AND k.idempotency_key = v.idempotency_key AND k.run_id = v.run_id`,
-      [...keyColumns(items.map((item) => item.key)), items.map((item) => item.runId)],
+      [batchRows(items.map(({ key, runId }) => ({ ...keyFields(key), run_id: runId })))],
     );
     return items.map(() => undefined);
   }

@@ -373,6 +373,33 @@ describe('executor: rendering, signing, errors and retries against a local API',
     expect(bomb.length).toBeLessThan(100 * 1024);
   });
 
+  it('should record and replay answers holding U+0000, which PostgreSQL text cannot store', async () => {
+    upstream.handler = (request, response) => {
+      if (request.url === '/nul-bytes') {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.end(Buffer.from('before\u0000after'));
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"name":"a\\u0000b"}');
+      }
+    };
+    for (const [name, path] of [
+      ['nul_bytes', '/nul-bytes'],
+      ['nul_escape', '/nul-escape'],
+    ] as const) {
+      const nulTool = await tool({ name, method: 'POST', endpoint_path: path });
+      const first = await harness.execute(nulTool, {}, { idempotencyKey: `${name}-1` });
+      expect(first).toMatchObject({ status: 'succeeded', replayed: false });
+      const replay = await harness.execute(nulTool, {}, { idempotencyKey: `${name}-1` });
+      expect(replay).toMatchObject({
+        status: 'succeeded',
+        replayed: true,
+        upstream: first.upstream,
+      });
+      expect(upstream.received(path)).toHaveLength(1);
+    }
+  });
+
   it('should refuse disabled and unknown tools as "Tool not enabled for this project"', async () => {
     const disabled = await tool({
       name: 'disabled_tool',

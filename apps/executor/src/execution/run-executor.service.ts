@@ -220,6 +220,31 @@ export class RunExecutorService {
       attempts * call.tool.timeout_ms +
       (attempts - 1) * this.config.backoff.maxMs +
       this.config.leaseGraceMs;
+    // The started event goes out while the key is claimed: both must be durable before the API is
+    // called, neither needs the other. A call that does not get the key still ends with a terminal
+    // event, so its Run is complete either way.
+    const publishing = performance.now();
+    const started = this.journal.publish(call.context).then(
+      () => {
+        call.spent.publish += performance.now() - publishing;
+        return undefined;
+      },
+      (error: unknown) => ({ error }),
+    );
+    try {
+      return await this.claimLoop(call, facts, fingerprint, leaseMs, started);
+    } finally {
+      await started;
+    }
+  }
+
+  private async claimLoop(
+    call: ClaimedCall,
+    facts: RunFacts,
+    fingerprint: string,
+    leaseMs: number,
+    started: Promise<{ error: unknown } | undefined>,
+  ): Promise<ExecuteRunReply> {
     for (let round = 0; round < 5; round += 1) {
       const claiming = performance.now();
       const owned = await this.journal.ledger.claim(call.key, {
@@ -231,7 +256,23 @@ export class RunExecutorService {
         retentionHours: this.config.retentionHours,
       });
       call.spent.ledger += performance.now() - claiming;
-      if (owned) return this.run(call);
+      if (owned) {
+        const startedFailure = await started;
+        // The lease covers the upstream phase plus the grace. When getting here ate into the
+        // grace (the run log was slow to acknowledge `started`, e.g. during a NATS outage), take
+        // the lease again before sending: a replica that already ended the claim as abandoned
+        // has recorded the Run as interrupted, so send nothing and answer that.
+        if (
+          startedFailure === undefined &&
+          performance.now() - claiming > this.config.leaseGraceMs / 2 &&
+          !(await this.journal.ledger.renew(call.key, call.request.runId, leaseMs))
+        ) {
+          const entry = await this.journal.ledger.find(call.key);
+          if (entry?.runId === call.request.runId && entry.result !== null) return entry.result;
+          throw new DomainError('INTERNAL', 'The idempotency claim was lost; retry the call.');
+        }
+        return this.run(call, startedFailure);
+      }
       const entry = await this.journal.ledger.find(call.key);
       if (entry === undefined) continue;
       if (entry.fingerprint !== fingerprint) {
@@ -266,17 +307,16 @@ export class RunExecutorService {
     throw new DomainError('INTERNAL', 'The idempotency key could not be claimed; retry the call.');
   }
 
-  private async run(call: ClaimedCall): Promise<ExecuteRunReply> {
+  private async run(
+    call: ClaimedCall,
+    startedFailure: { error: unknown } | undefined,
+  ): Promise<ExecuteRunReply> {
     const { request, tool, rendered, key } = call;
     const principal = request.principal;
-    const publishing = performance.now();
-    try {
-      await this.journal.publish(call.context);
-      call.spent.publish += performance.now() - publishing;
-    } catch (error) {
+    if (startedFailure !== undefined) {
       // Nothing was sent: give the key back so a retry can execute.
       await this.journal.ledger.abandon(key, request.runId).catch(() => undefined);
-      throw error;
+      throw startedFailure.error;
     }
     let result: CallResult;
     try {

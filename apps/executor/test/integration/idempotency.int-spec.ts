@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 
 import { RunsStream, Subjects, type RunEvent, type Tool } from '@tengine/contracts';
@@ -269,6 +269,29 @@ describe('executor idempotency ledger and run log', () => {
     expect(ack.duplicate).toBe(true);
     expect(ack.stream).toBe(RunsStream.name(harness.subjectPrefix));
     expect(await eventsOf(reply.runId)).toHaveLength(2);
+  });
+
+  it('should call nothing while the run log refuses events, and execute the same key once it is back', async () => {
+    const tool = await postTool();
+    // The stream exists once a first event went out.
+    await harness.execute(tool, { amount: 3 }, { idempotencyKey: 'before-down' });
+    const manager = await jetstreamManager(harness.nats);
+    const stream = RunsStream.name(harness.subjectPrefix);
+    const { state } = await manager.streams.info(stream);
+    // A full stream that discards new messages refuses every publish.
+    await manager.streams.update(stream, { max_msgs: state.messages, discard: DiscardPolicy.New });
+    try {
+      await expect(
+        harness.execute(tool, { amount: 3 }, { idempotencyKey: 'while-down' }),
+      ).rejects.toMatchObject({ code: 'EXECUTOR_RUN_NOT_RECORDED' });
+      expect(effectsAt(`/charge/${counter}`)).toBe(1);
+    } finally {
+      await manager.streams.update(stream, { max_msgs: -1, discard: DiscardPolicy.Old });
+    }
+    await expect(
+      harness.execute(tool, { amount: 3 }, { idempotencyKey: 'while-down' }),
+    ).resolves.toMatchObject({ status: 'succeeded', replayed: false });
+    expect(effectsAt(`/charge/${counter}`)).toBe(2);
   });
 
   it('should purge ledger rows past their retention', async () => {

@@ -29,11 +29,15 @@ export class SessionKeys {
     this.unsubscribe();
   }
 
-  /** The key for `kid`, fetching the JWKS once if it is unknown. */
+  /**
+   * The key for `kid`, fetching the JWKS once if it is unknown. Callers arriving while a fetch is
+   * under way wait for it: the first requests with a token signed by a brand-new key all succeed.
+   */
   async get(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
-    if (Date.now() - this.lastFetch >= REFRESH_INTERVAL_MS) await this.refresh();
+    if (this.inflight) await this.inflight;
+    else if (Date.now() - this.lastFetch >= REFRESH_INTERVAL_MS) await this.refresh();
     return this.keys.get(kid);
   }
 

@@ -114,6 +114,18 @@ function idempotencyKeyOf(
   return parsed.success ? parsed.data : null;
 }
 
+/** Drops the Content-Type of a request without a body, so that no body parser runs on it. */
+function ignoreEmptyBodyType(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: () => void,
+): void {
+  const length = request.headers['content-length'];
+  const chunked = request.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (length === undefined || length === '0')) delete request.headers['content-type'];
+  done();
+}
+
 /**
  * The MCP endpoint, Streamable HTTP, stateless across replicas: every request is authenticated,
  * any replica serves any request, session ids are verifiable anywhere and bound to the principal.
@@ -142,7 +154,10 @@ export class McpEndpoint {
     for (const url of ['/mcp', '/:projectId/mcp']) {
       fastify.post(url, { errorHandler }, (request, reply) => this.handlePost(request, reply));
       fastify.get(url, (request, reply) => this.handleGet(request, reply));
-      fastify.delete(url, (request, reply) => this.handleDelete(request, reply));
+      // DELETE carries nothing: a client that labels its empty body JSON must not get a parse error.
+      fastify.delete(url, { onRequest: ignoreEmptyBodyType }, (request, reply) =>
+        this.handleDelete(request, reply),
+      );
     }
   }
 

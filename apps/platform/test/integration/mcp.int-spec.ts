@@ -211,6 +211,33 @@ describe('the MCP endpoint with unmodified SDK clients', () => {
     expect((await fetch(`${stack.url}/health/live`)).status).toBe(200);
   });
 
+  it('should end a session on DELETE whether or not the empty body is labelled JSON', async () => {
+    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+      const init = await postMcp(`${stack.url}/mcp`, project.apiKey, {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 't', version: '1' },
+        },
+      });
+      const session = init.headers.get('mcp-session-id') ?? '';
+      expect(session).not.toBe('');
+      const deleted = await fetch(`${stack.url}/mcp`, {
+        method: 'DELETE',
+        headers: {
+          authorization: `Bearer ${project.apiKey}`,
+          'mcp-session-id': session,
+          ...headers,
+        },
+      });
+      expect(deleted.status).toBeGreaterThanOrEqual(200);
+      expect(deleted.status).toBeLessThan(300);
+    }
+  });
+
   it('should answer an unknown, disabled or foreign tool identically, and member-only tools for keys as member required', async () => {
     const { client } = await connectMcp(stack.url, project.apiKey);
     try {

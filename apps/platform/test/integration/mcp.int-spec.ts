@@ -212,7 +212,8 @@ describe('the MCP endpoint with unmodified SDK clients', () => {
   });
 
   it('should end a session on DELETE whether or not the empty body is labelled JSON', async () => {
-    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+    const variants: Array<Record<string, string>> = [{}, { 'content-type': 'application/json' }];
+    for (const headers of variants) {
       const init = await postMcp(`${stack.url}/mcp`, project.apiKey, {
         jsonrpc: '2.0',
         id: 1,

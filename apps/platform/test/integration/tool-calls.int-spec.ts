@@ -132,10 +132,10 @@ describe('tool calls end to end: MCP client → gateway → executor → custome
     );
     expect(call.status).toBe(200);
     const header = call.headers.get('server-timing') ?? '';
-    const phases = Object.fromEntries(
-      header.split(', ').map((entry) => {
+    const phases: Record<string, number> = Object.fromEntries(
+      header.split(', ').map((entry): [string, number] => {
         const [name, duration] = entry.split(';dur=');
-        return [name, Number(duration)];
+        return [name ?? '', Number(duration)];
       }),
     );
     expect(Object.keys(phases)).toEqual([

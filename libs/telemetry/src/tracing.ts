@@ -11,6 +11,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
   InMemorySpanExporter,
   SimpleSpanProcessor,
@@ -65,6 +67,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       [ATTR_SERVICE_VERSION]: options.serviceVersion ?? '0.0.0',
     }),
     spanProcessors: processors,
+    // With nowhere to send spans, recording them is pure cost: spans are then non-recording, yet
+    // still carry trace and span ids, so traceparent, log trace ids and Run trace ids are unchanged.
+    sampler: processors.length > 0 ? new AlwaysOnSampler() : new AlwaysOffSampler(),
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   running = {

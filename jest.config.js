@@ -58,6 +58,8 @@ const common = {
 export default {
   maxWorkers: 2,
   globalSetup: '<rootDir>/scripts/jest-global-setup.mjs',
+  // Prints `attacks: N tried, N refused as specified` after runs that include the attack suite.
+  reporters: ['default', '<rootDir>/test/attacks/support/summary-reporter.mjs'],
   // Integration suites start real processes and databases; jest only honours this at the top level.
   testTimeout: 60_000,
   projects: [
@@ -66,6 +68,13 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,apps}/*/test/**/*.int-spec.ts'],
+    },
+    // The proof suites (npm run test:chaos, npm run test:attacks) run after the main suite in CI.
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'] },
+    {
+      ...common,
+      displayName: 'attacks',
+      testMatch: ['<rootDir>/test/attacks/**/*.attack-spec.ts'],
     },
   ],
 };

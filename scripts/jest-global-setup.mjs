@@ -20,8 +20,10 @@ function reachable(url, fallbackPort) {
 }
 
 export default async function globalSetup(globalConfig) {
+  // Only unit tests alone run without the services; every other project (integration, chaos,
+  // attacks) needs them.
   const selected = globalConfig?.selectProjects ?? [];
-  if (selected.length > 0 && !selected.includes('integration')) return;
+  if (selected.length > 0 && selected.every((project) => project === 'unit')) return;
   const pgUrl =
     process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -30,7 +32,7 @@ export default async function globalSetup(globalConfig) {
   if (!(await reachable(natsUrl, 4222))) missing.push(`NATS at ${new URL(natsUrl).host}`);
   if (missing.length > 0) {
     throw new Error(
-      `The integration tests need ${missing.join(' and ')}, which did not answer. ` +
+      `These tests need ${missing.join(' and ')}, which did not answer. ` +
         'Start them (bash .ci/run installs and starts both, then runs the suite) or point ' +
         'TEST_DATABASE_ADMIN_URL / TEST_NATS_URL at running ones.',
     );

@@ -59,6 +59,9 @@ export interface GatewayOptions {
   readonly bodyLimitBytes?: number;
 }
 
+/** How long a client may take to send a whole request (headers and body); then 408. */
+const SLOW_CLIENT_TIMEOUT_MS = 30_000;
+
 /** Default MCP endpoint limits. */
 export const DEFAULT_MCP_OPTIONS: McpOptions = {
   allowedOrigins: [],
@@ -173,8 +176,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       requestIdFrom(request.headers['x-request-id'], randomUUID),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     // Slow clients: a request must arrive in full within this time (streams are responses, unaffected).
-    requestTimeout: 30_000,
+    requestTimeout: SLOW_CLIENT_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
+    // Node keeps its 60 s header deadline (which also bounds a trickled body) unless told otherwise,
+    // and looks for late requests only every 30 s: enforce the deadline on headers and body, to the second.
+    http: {
+      requestTimeout: SLOW_CLIENT_TIMEOUT_MS,
+      headersTimeout: SLOW_CLIENT_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000,
+    },
   });
   installHttpTracing(adapter.getInstance());
   mcp.register(adapter.getInstance());

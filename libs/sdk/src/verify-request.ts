@@ -206,6 +206,15 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
       'X-Tengine-Signature does not match the method, path, query, body or identity',
     );
   }
+  // The run id is not in the canonical string, but the signed webhook-id carries it
+  // (`msg_<runId>_<attempt>`): an X-Tengine-Run-Id that disagrees was altered.
+  const runId = header(options.headers, 'x-tengine-run-id') ?? null;
+  if (runId !== null && /^msg_(.+)_\d+$/.exec(id)?.[1] !== runId) {
+    throw new RequestVerificationError(
+      'INVALID_CANONICAL_SIGNATURE',
+      'X-Tengine-Run-Id does not match the run of the signed webhook-id',
+    );
+  }
   const store = options.replayStore ?? defaultReplayStore;
   if (!(await store.remember(id, (seconds + tolerance) * 1000))) {
     throw new RequestVerificationError('REPLAYED', `webhook-id ${id} was already accepted`);
@@ -217,7 +226,7 @@ export async function verifyRequest(options: VerifyRequestOptions): Promise<Veri
     integrationId,
     memberId: memberId === '' ? null : memberId,
     memberExternalId: memberExternalId === '' ? null : safeDecode(memberExternalId),
-    runId: header(options.headers, 'x-tengine-run-id') ?? null,
+    runId,
     idempotencyKey,
   };
 }

@@ -80,10 +80,15 @@ export function embeddedIPv4(address: IpAddress): ipaddr.IPv4 | undefined {
   return undefined;
 }
 
+/** The only IPv6 space allocated as global unicast (RFC 4291, IANA). */
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+
 function classifyIPv6(address: ipaddr.IPv6): AddressClass {
   switch (address.range()) {
     case 'unicast':
-      return 'public';
+      // ipaddr.js calls everything it has no name for unicast, including ::/8 (where ::a.b.c.d, the
+      // deprecated IPv4-compatible form of any IPv4 address, lives) and unallocated space.
+      return address.match(GLOBAL_UNICAST) ? 'public' : 'reserved';
     case 'unspecified':
       return 'unspecified';
     case 'multicast':

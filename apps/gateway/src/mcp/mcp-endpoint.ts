@@ -149,8 +149,9 @@ export class McpEndpoint {
 
   register(fastify: FastifyInstance): void {
     // Bodies are read before the handler runs: their refusals are JSON-RPC errors too.
-    const errorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
-      this.refuseBody(error, request, reply);
+    const errorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void this.refuseBody(error, request, reply);
+    };
     for (const url of ['/mcp', '/:projectId/mcp']) {
       fastify.post(url, { errorHandler }, (request, reply) => this.handlePost(request, reply));
       fastify.get(url, (request, reply) => this.handleGet(request, reply));

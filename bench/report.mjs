@@ -541,7 +541,7 @@ if (memory.length) {
   out.push('## Memory per idle MCP session (gateway)');
   const baseline = memory.find((m) => m.phase === 'baseline');
   out.push(
-    `The gateway process alone: \`VmRSS\` from \`/proc/<pid>/status\`, heap from its \`/metrics\` (\`nodejs_heap_size_used_bytes\`), ${memory[0].sessions} sessions opened with \`initialize\` + \`notifications/initialized\` (no calls), then one GET SSE stream per session (one connection each), then every session \`DELETE\`d and every stream closed. Figures a few seconds after each step; no forced GC.`,
+    `The gateway process alone: \`VmRSS\` from \`/proc/<pid>/status\`, heap from its \`/metrics\` (\`nodejs_heap_size_used_bytes\`), ${memory[0].sessions} sessions opened with \`initialize\` + \`notifications/initialized\` (no calls), then one GET SSE stream per session (one connection each), then every session \`DELETE\`d and every stream closed. Figures a few seconds after each step, right after a full garbage collection (the benchmark starts the gateway with \`--expose-gc\` and \`bench/gc-on-signal.cjs\`).`,
   );
   out.push(
     table(
@@ -734,4 +734,7 @@ out.push(
     `- matrix: concurrency ${meta.concurrency ?? '?'}; ${meta.duration ?? '?'} s per run after ${meta.run_warmup ?? '?'} s unmeasured warm-up; ${meta.reps ?? '?'} repetition(s), target order reversed on every other repetition`,
   ].join('\n'),
 );
+// ---- findings (hand-written, kept across runs) ------------------------------------------------------------------------
+const findings = join(import.meta.dirname, 'FINDINGS.md');
+if (existsSync(findings)) out.push(readFileSync(findings, 'utf8').trim());
 console.log(out.join('\n\n'));

@@ -281,16 +281,19 @@ tengine_env() { # port database
     TENGINE_ALLOW_HTTP_HOSTS=127.0.0.1 TENGINE_EGRESS_ALLOW=127.0.0.1/32 \
     MCP_PRINCIPAL_CONCURRENCY=4096 MCP_PROJECT_CONCURRENCY=16384 MCP_MAX_STREAMS=100000
 }
-launch_service() { # name app
+launch_service() { # name app [node flags...]
   local env=()
   mapfile -t env < <(tengine_env "${PORT[$1]}" "$DB_STACK")
-  launch "$1" "${PORT[$1]}" env "${env[@]}" node "$ROOT/apps/$2/dist/main.js"
+  local name=$1 app=$2
+  shift 2
+  launch "$name" "${PORT[$name]}" env "${env[@]}" node "$@" "$ROOT/apps/$app/dist/main.js"
 }
 TENGINE_PROCS=()
 if [ $need_stack = 1 ]; then
   for svc in registry identity executor audit; do launch_service "$svc" "$svc"; done
   for svc in registry identity executor audit; do await_ready "$svc" "${PORT[$svc]}"; done
-  launch_service gateway gateway
+  # SIGUSR2 makes the gateway collect garbage (bench/gc-on-signal.cjs): memory is read after a full GC.
+  launch_service gateway gateway --expose-gc --require "$BENCH_DIR/gc-on-signal.cjs"
   await_ready gateway "${PORT[gateway]}"
   TENGINE_PROCS=(gateway registry identity executor audit)
 fi
@@ -474,7 +477,7 @@ fi
 # ---- 5. memory per idle session -------------------------------------------------------------------------
 if has_section memory; then
   echo "# memory: $MEM_SESSIONS idle MCP sessions on the gateway, $MEM_ROUNDS rounds" >&2
-  if TG memory --config "$OUT_DIR/tengine.json" --pid "${PID[gateway]}" --sessions "$MEM_SESSIONS" \
+  if TG memory --gc --config "$OUT_DIR/tengine.json" --pid "${PID[gateway]}" --sessions "$MEM_SESSIONS" \
     --rounds "$MEM_ROUNDS" > "$OUT_DIR/memory.jsonl" 2>> "$OUT_DIR/driver.log"; then
     node -e '
       for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {

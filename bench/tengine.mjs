@@ -39,6 +39,7 @@ const { values: o, positionals } = parseArgs({
     settle: { type: 'string', default: '3' },
     prefix: { type: 'string' },
     member: { type: 'string', default: 'bench-member-1' },
+    gc: { type: 'boolean', default: false },
   },
 });
 
@@ -422,6 +423,11 @@ async function memory() {
   const client = mcpClient(c, 32);
   const snap = async (round, phase, extra = {}) => {
     await sleep(settleMs);
+    // --gc: the gateway runs bench/gc-on-signal.cjs; a full collection first, then the reading.
+    if (o.gc) {
+      process.kill(pid, 'SIGUSR2');
+      await sleep(500);
+    }
     console.log(
       JSON.stringify({
         round,

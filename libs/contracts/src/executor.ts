@@ -147,7 +147,7 @@ export const EXECUTOR_ERRORS: Readonly<Record<ExecutorErrorCode, ExecutorErrorSp
   EXECUTOR_RUN_NOT_RECORDED: {
     status: 503,
     detail: 'Run could not be recorded',
-    fix: 'The run log (JetStream) did not acknowledge the run. Retry with the same idempotency key: a completed call is replayed, never repeated.',
+    fix: 'The Run could not be recorded (run log or ledger unavailable), so whether the call took effect is unknown: look the Run up in run history, or retry with the same idempotency key (a completed call is replayed, never repeated).',
   },
   EXECUTOR_REGISTRY_UNAVAILABLE: {
     status: 503,

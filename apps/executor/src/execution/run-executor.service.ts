@@ -220,22 +220,10 @@ export class RunExecutorService {
       attempts * call.tool.timeout_ms +
       (attempts - 1) * this.config.backoff.maxMs +
       this.config.leaseGraceMs;
-    // The started event goes out while the key is claimed: both must be durable before the API is
-    // called, neither needs the other. A call that does not get the key still ends with a terminal
-    // event, so its Run is complete either way.
-    const publishing = performance.now();
-    const started = this.journal.publish(call.context).then(
-      () => {
-        call.spent.publish += performance.now() - publishing;
-        return undefined;
-      },
-      (error: unknown) => ({ error }),
-    );
-    try {
-      return await this.claimLoop(call, facts, fingerprint, leaseMs, started);
-    } finally {
-      await started;
-    }
+    // `started` goes out only once the key is ours, never alongside the claim: a durable started
+    // event must have a ledger row behind it, so that if this replica dies any other one ends the
+    // Run (a started event whose claim never landed would leave the Run "running" forever).
+    return this.claimLoop(call, facts, fingerprint, leaseMs);
   }
 
   private async claimLoop(
@@ -243,7 +231,6 @@ export class RunExecutorService {
     facts: RunFacts,
     fingerprint: string,
     leaseMs: number,
-    started: Promise<{ error: unknown } | undefined>,
   ): Promise<ExecuteRunReply> {
     for (let round = 0; round < 5; round += 1) {
       const claiming = performance.now();
@@ -257,7 +244,12 @@ export class RunExecutorService {
       });
       call.spent.ledger += performance.now() - claiming;
       if (owned) {
-        const startedFailure = await started;
+        const publishing = performance.now();
+        const startedFailure = await this.journal.publish(call.context).then(
+          () => undefined,
+          (error: unknown) => ({ error }),
+        );
+        call.spent.publish += performance.now() - publishing;
         // The lease covers the upstream phase plus the grace. When getting here ate into the
         // grace (the run log was slow to acknowledge `started`, e.g. during a NATS outage), take
         // the lease again before sending: a replica that already ended the claim as abandoned

@@ -284,6 +284,21 @@ export class IdempotencyLedgerRepository implements OnModuleDestroy {
     return rows[1] > 0;
   }
 
+  /**
+   * Restarts the lease of the claim `runId` still owns (nothing sent yet). False when it no longer
+   * owns it: another replica took it for abandoned and ended the Run as interrupted.
+   */
+  async renew(key: LedgerKey, runId: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.dataSource.query<[unknown[], number]>(
+      `UPDATE executor.idempotency_keys
+         SET lease_until = now() + make_interval(secs => $5::double precision / 1000)
+       WHERE ${KEY} AND run_id = $4 AND state = 'in_flight'
+       RETURNING 1`,
+      [...keyParams(key), runId, leaseMs],
+    );
+    return rows[1] > 0;
+  }
+
   /** Drops a claim that never sent anything (its Run could not even be started). */
   async abandon(key: LedgerKey, runId: string): Promise<void> {
     await this.dataSource.query(

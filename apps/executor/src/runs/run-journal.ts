@@ -49,8 +49,9 @@ export class RunJournal {
 
   /**
    * Stores a finished call under its key, then publishes its terminal event. Throws
-   * `EXECUTOR_RUN_NOT_RECORDED` when the run log does not acknowledge (the outcome stays in the
-   * ledger and is republished later). Answers how long the ledger and the run log took.
+   * `EXECUTOR_RUN_NOT_RECORDED` when the ledger cannot store the outcome, or when the run log does
+   * not acknowledge (the outcome stays in the ledger and is republished later). Answers how long
+   * the ledger and the run log took.
    */
   async complete(
     key: LedgerKey,
@@ -59,12 +60,25 @@ export class RunJournal {
     event: RunEvent,
   ): Promise<{ ledgerMs: number; publishMs: number }> {
     const storing = performance.now();
-    const stored = await this.ledger.complete(key, reply.runId, {
-      state,
-      result: reply,
-      terminalEvent: event,
-      retentionHours: this.config.retentionHours,
-    });
+    let stored: boolean;
+    try {
+      stored = await this.ledger.complete(key, reply.runId, {
+        state,
+        result: reply,
+        terminalEvent: event,
+        retentionHours: this.config.retentionHours,
+      });
+    } catch (error) {
+      // The call was made but its outcome is not stored (PostgreSQL unavailable): the caller must
+      // learn that the outcome is unknown, not that the call failed. The claim ends as interrupted
+      // once its lease expires, or the stored outcome is republished if the write did land.
+      this.logger.error({ err: error, runId: reply.runId }, 'run outcome not stored in the ledger');
+      throw new DomainError(
+        'EXECUTOR_RUN_NOT_RECORDED',
+        `Run ${reply.runId} could not be recorded (its outcome was not stored).`,
+        { cause: error, details: { runId: reply.runId } },
+      );
+    }
     if (!stored) {
       // Our lease ran out and another replica already ended this Run as interrupted. The event
       // below still tells the run log what really happened.

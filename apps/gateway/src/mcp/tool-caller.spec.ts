@@ -1,4 +1,5 @@
 import {
+  DomainError,
   Subjects,
   type ExecuteRunReply,
   type ProjectPrincipal,
@@ -62,6 +63,26 @@ describe(ExecutorToolCaller.name, () => {
     expect(result.isError).toBe(true);
     expect(result._meta?.['io.tengine/error_code']).toBe('EXECUTOR_UNAVAILABLE');
     expect(JSON.stringify(result.content)).toContain('503 Service Unavailable');
+  });
+});
+
+describe(`${ExecutorToolCaller.name} when the executor could not record the Run`, () => {
+  it('should say the outcome is unknown, not that the call failed', async () => {
+    const broker = new InProcessBroker();
+    broker.register(Subjects.executor.runExecute, () => {
+      throw new DomainError('EXECUTOR_RUN_NOT_RECORDED', 'Run could not be recorded');
+    });
+    const caller = new ExecutorToolCaller(
+      new MessageBus(new InProcessTransport(broker), 5_000),
+      logger,
+    );
+    const result = await caller.call(principal, tool, {}, { requestId: 1, idempotencyKey: 'k1' });
+    expect(result.isError).toBe(true);
+    expect(result._meta?.['io.tengine/error_code']).toBe('EXECUTOR_RUN_NOT_RECORDED');
+    const text = JSON.stringify(result.content);
+    expect(text).toContain('503 Service Unavailable: Run could not be recorded');
+    expect(text).toContain('unknown');
+    expect(text).toContain('same idempotency key');
   });
 });
 

@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 import {
   DomainError,
+  EXECUTOR_ERRORS,
   Subjects,
   type ExecuteRunReply,
   type ProjectPrincipal,
@@ -145,6 +146,12 @@ export class ExecutorToolCaller implements ToolCaller {
             'The call may still complete: look the Run up in run history before retrying, and retry with the same Idempotency-Key',
             'EXECUTOR_TIMEOUT',
           );
+        }
+        if (error instanceof DomainError && error.code === 'EXECUTOR_RUN_NOT_RECORDED') {
+          // The executor made the call (or may have) but could not record its outcome: unknown
+          // here, never a failure the client could take for "nothing happened".
+          const spec = EXECUTOR_ERRORS.EXECUTOR_RUN_NOT_RECORDED;
+          return failure(runId, spec.status, spec.detail, spec.fix, error.code);
         }
         if (
           error instanceof DomainError &&

@@ -51,6 +51,8 @@ export const EXECUTOR_ERROR_CODES = [
   'EXECUTOR_RUN_NOT_RECORDED',
   /** Thrown: the registry did not answer the tool lookup. */
   'EXECUTOR_REGISTRY_UNAVAILABLE',
+  /** Thrown: the idempotency ledger (PostgreSQL) could not be read or written before the call; nothing was sent. */
+  'EXECUTOR_LEDGER_UNAVAILABLE',
 ] as const;
 
 /** One of {@link EXECUTOR_ERROR_CODES}. */
@@ -153,6 +155,11 @@ export const EXECUTOR_ERRORS: Readonly<Record<ExecutorErrorCode, ExecutorErrorSp
     status: 503,
     detail: 'Tool registry unavailable',
     fix: 'Retry shortly; the operator should check that the registry service is running.',
+  },
+  EXECUTOR_LEDGER_UNAVAILABLE: {
+    status: 503,
+    detail: 'Idempotency ledger unavailable',
+    fix: 'Nothing was sent to your API: the executor could not reach its database. Retry shortly with the same idempotency key; the operator should check PostgreSQL.',
   },
 };
 

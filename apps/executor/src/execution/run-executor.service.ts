@@ -234,14 +234,19 @@ export class RunExecutorService {
   ): Promise<ExecuteRunReply> {
     for (let round = 0; round < 5; round += 1) {
       const claiming = performance.now();
-      const owned = await this.journal.ledger.claim(call.key, {
-        fingerprint,
-        runId: call.request.runId,
-        retrySafe: call.retrySafe,
-        runContext: call.context,
-        leaseMs,
-        retentionHours: this.config.retentionHours,
-      });
+      let owned: boolean;
+      try {
+        owned = await this.journal.ledger.claim(call.key, {
+          fingerprint,
+          runId: call.request.runId,
+          retrySafe: call.retrySafe,
+          runContext: call.context,
+          leaseMs,
+          retentionHours: this.config.retentionHours,
+        });
+      } catch (error) {
+        return this.ledgerUnavailable(facts, call.clock, error);
+      }
       call.spent.ledger += performance.now() - claiming;
       if (owned) {
         const publishing = performance.now();
@@ -397,6 +402,28 @@ export class RunExecutorService {
         total: elapsed(call.clock),
       },
     };
+  }
+
+  /**
+   * The key could not be claimed because the ledger (PostgreSQL) failed: nothing was sent, so the
+   * Run ends as failed, and a retry with the same key is safe. When even that cannot be recorded,
+   * the same error is thrown for the gateway to report.
+   */
+  private async ledgerUnavailable(
+    facts: RunFacts,
+    clock: RunClock,
+    cause: unknown,
+  ): Promise<ExecuteRunReply> {
+    this.logger.error({ err: cause, runId: facts.runId }, 'idempotency ledger unavailable');
+    try {
+      return await this.refuse(facts, clock, 'failed', runError('EXECUTOR_LEDGER_UNAVAILABLE'));
+    } catch {
+      throw new DomainError(
+        'EXECUTOR_LEDGER_UNAVAILABLE',
+        'Idempotency ledger unavailable: the call was not sent.',
+        { cause, details: { runId: facts.runId } },
+      );
+    }
   }
 
   /** Answers with the stored result of an earlier Run with the same key and arguments. */

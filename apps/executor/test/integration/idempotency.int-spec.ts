@@ -1,4 +1,5 @@
 import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import pg from 'pg';
 import { ulid } from 'ulid';
 
 import { RunsStream, Subjects, type RunEvent, type Tool } from '@tengine/contracts';
@@ -292,6 +293,33 @@ describe('executor idempotency ledger and run log', () => {
       harness.execute(tool, { amount: 3 }, { idempotencyKey: 'while-down' }),
     ).resolves.toMatchObject({ status: 'succeeded', replayed: false });
     expect(effectsAt(`/charge/${counter}`)).toBe(2);
+  });
+
+  it('should send nothing and record a failed Run when the ledger cannot take the claim', async () => {
+    const tool = await postTool();
+    const database = new pg.Client({ connectionString: harness.database.url });
+    await database.connect();
+    // The ledger table is out of reach (as when PostgreSQL refuses): every claim fails.
+    await database.query('ALTER TABLE executor.idempotency_keys RENAME TO idempotency_keys_away');
+    let reply;
+    try {
+      reply = await harness.execute(tool, { amount: 9 }, { idempotencyKey: 'ledger-down' });
+    } finally {
+      await database.query('ALTER TABLE executor.idempotency_keys_away RENAME TO idempotency_keys');
+      await database.end();
+    }
+    expect(reply).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      error: { code: 'EXECUTOR_LEDGER_UNAVAILABLE', status: 503 },
+    });
+    expect(effectsAt(`/charge/${counter}`)).toBe(0);
+    expect((await eventsOf(reply.runId)).map((event) => event.event)).toEqual(['failed']);
+    // Nothing was sent, so the same key executes once the ledger is back.
+    await expect(
+      harness.execute(tool, { amount: 9 }, { idempotencyKey: 'ledger-down' }),
+    ).resolves.toMatchObject({ status: 'succeeded', replayed: false });
+    expect(effectsAt(`/charge/${counter}`)).toBe(1);
   });
 
   it('should purge ledger rows past their retention', async () => {

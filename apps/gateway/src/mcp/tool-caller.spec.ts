@@ -1,5 +1,6 @@
 import {
   DomainError,
+  EXECUTOR_ERRORS,
   Subjects,
   type ExecuteRunReply,
   type ProjectPrincipal,
@@ -83,6 +84,27 @@ describe(`${ExecutorToolCaller.name} when the executor could not record the Run`
     expect(text).toContain('503 Service Unavailable: Run could not be recorded');
     expect(text).toContain('unknown');
     expect(text).toContain('same idempotency key');
+  });
+});
+
+describe(`${ExecutorToolCaller.name} when the executor refuses with one of its own errors`, () => {
+  it.each([
+    ['EXECUTOR_LEDGER_UNAVAILABLE', '503 Service Unavailable: Idempotency ledger unavailable'],
+    ['EXECUTOR_REGISTRY_UNAVAILABLE', '503 Service Unavailable: Tool registry unavailable'],
+  ] as const)('should report %s with its status, text and fix', async (code, text) => {
+    const broker = new InProcessBroker();
+    broker.register(Subjects.executor.runExecute, () => {
+      throw new DomainError(code, 'refused');
+    });
+    const caller = new ExecutorToolCaller(
+      new MessageBus(new InProcessTransport(broker), 5_000),
+      logger,
+    );
+    const result = await caller.call(principal, tool, {}, { requestId: 1, idempotencyKey: 'k2' });
+    expect(result.isError).toBe(true);
+    expect(result._meta?.['io.tengine/error_code']).toBe(code);
+    expect(JSON.stringify(result.content)).toContain(text);
+    expect(JSON.stringify(result.content)).toContain(EXECUTOR_ERRORS[code].fix);
   });
 });
 

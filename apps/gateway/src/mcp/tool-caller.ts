@@ -3,9 +3,11 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 import {
   DomainError,
+  EXECUTOR_ERROR_CODES,
   EXECUTOR_ERRORS,
   Subjects,
   type ExecuteRunReply,
+  type ExecutorErrorCode,
   type ProjectPrincipal,
   type RunError,
   type Tool,
@@ -16,6 +18,12 @@ import { Attributes, withRunId, type Logger } from '@tengine/telemetry';
 import type { ToolCaller } from './mcp-endpoint.js';
 import { newRunId } from './run-ids.js';
 import type { ServerTiming } from './server-timing.js';
+
+const EXECUTOR_CODES: ReadonlySet<string> = new Set(EXECUTOR_ERROR_CODES);
+
+function isExecutorErrorCode(code: string): code is ExecutorErrorCode {
+  return EXECUTOR_CODES.has(code);
+}
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -147,10 +155,10 @@ export class ExecutorToolCaller implements ToolCaller {
             'EXECUTOR_TIMEOUT',
           );
         }
-        if (error instanceof DomainError && error.code === 'EXECUTOR_RUN_NOT_RECORDED') {
-          // The executor made the call (or may have) but could not record its outcome: unknown
-          // here, never a failure the client could take for "nothing happened".
-          const spec = EXECUTOR_ERRORS.EXECUTOR_RUN_NOT_RECORDED;
+        if (error instanceof DomainError && isExecutorErrorCode(error.code)) {
+          // The executor's own refusals keep their status, text and fix: EXECUTOR_RUN_NOT_RECORDED
+          // says the outcome is unknown, EXECUTOR_LEDGER_UNAVAILABLE that nothing was sent.
+          const spec = EXECUTOR_ERRORS[error.code];
           return failure(runId, spec.status, spec.detail, spec.fix, error.code);
         }
         if (

@@ -2,7 +2,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 
 import { waitUntil } from '@tengine/testing';
 
-import { connectMcp, postMcp, toolBody } from '../support/mcp-client.js';
+import { connectMcp, initializeRequest, postMcp, toolBody } from '../support/mcp-client.js';
 import {
   createProject,
   startGatewayProcesses,
@@ -127,16 +127,7 @@ describe('the MCP endpoint with unmodified SDK clients', () => {
   });
 
   it('should refuse bad credentials, foreign project paths and foreign session ids', async () => {
-    const initialize = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      },
-    };
+    const initialize = initializeRequest();
     const missing = await postMcp(`${stack.url}/mcp`, undefined, initialize);
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toContain('Bearer');
@@ -214,16 +205,7 @@ describe('the MCP endpoint with unmodified SDK clients', () => {
   it('should end a session on DELETE whether or not the empty body is labelled JSON', async () => {
     const variants: Array<Record<string, string>> = [{}, { 'content-type': 'application/json' }];
     for (const headers of variants) {
-      const init = await postMcp(`${stack.url}/mcp`, project.apiKey, {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 't', version: '1' },
-        },
-      });
+      const init = await postMcp(`${stack.url}/mcp`, project.apiKey, initializeRequest());
       const session = init.headers.get('mcp-session-id') ?? '';
       expect(session).not.toBe('');
       const deleted = await fetch(`${stack.url}/mcp`, {

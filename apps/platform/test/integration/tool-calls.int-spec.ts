@@ -3,7 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry } from '@tengine/telemetry';
 import { freePort, waitUntil } from '@tengine/testing';
 
-import { connectMcp } from '../support/mcp-client.js';
+import { connectMcp, initializeRequest } from '../support/mcp-client.js';
 import { createProject, startStack, type ProjectFixture, type Stack } from '../support/stack.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -109,16 +109,7 @@ describe('tool calls end to end: MCP client → gateway → executor → custome
         },
         body: JSON.stringify(body),
       });
-    const init = await post({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 't', version: '1' },
-      },
-    });
+    const init = await post(initializeRequest());
     expect(init.headers.get('server-timing')).toBeNull();
     const session = init.headers.get('mcp-session-id') ?? undefined;
     const call = await post(

@@ -62,3 +62,17 @@ export function toolBody(
     ...overrides,
   };
 }
+
+/** The JSON-RPC `initialize` request a raw HTTP client sends first. */
+export function initializeRequest(clientName = 'raw'): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: clientName, version: '1' },
+    },
+  };
+}

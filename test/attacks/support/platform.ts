@@ -1,12 +1,10 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-import { RunsStream } from '@tengine/contracts';
 import { Keyring } from '@tengine/secrets';
 import {
   createTestDatabase,
+  deleteRunsStream,
   freePort,
   startApp,
   TEST_NATS_URL,
@@ -138,17 +136,6 @@ export async function startAttackPlatform(
       (await pool.query<T>(sql, values)).rows,
     close,
   };
-}
-
-/** Removes the Run stream the platform's executor created on the shared NATS, if any. */
-async function deleteRunsStream(subjectPrefix: string): Promise<void> {
-  const connection = await connect({ servers: TEST_NATS_URL });
-  try {
-    const manager = await jetstreamManager(connection);
-    await manager.streams.delete(RunsStream.name(subjectPrefix)).catch(() => false);
-  } finally {
-    await connection.close();
-  }
 }
 
 /** A project with one integration and an API key, created as an operator would. */

@@ -129,41 +129,49 @@ const killAfterAnswer: ClassScenario = {
   },
 };
 
-const restartNats: ClassScenario = {
-  name: 'NATS restarted',
-  slug: 'nats',
-  run: async (context) => {
-    const { platform } = context;
-    platform.ledger.mode = { kind: 'slow', delayMs: 50, jitterMs: 50 };
-    let restarts = 0;
-    const records = await withFaults(context, context.mixed(CALLS), FULL_SIZE ? 3 : 1, async () => {
-      await platform.restartNats(FULL_SIZE ? 5_000 : 2_000);
-      restarts += 1;
-      await platform.waitReady();
-    });
-    context.notes.push(`${restarts} NATS restart(s) (SIGKILL, ${FULL_SIZE ? 5 : 2} s down)`);
-    return { records };
-  },
-};
+/** An infrastructure restart while mixed calls run against a slightly slow upstream. */
+function restartScenario(
+  name: string,
+  slug: string,
+  what: string,
+  how: string,
+  restart: (platform: ClassContext['platform'], downMs: number) => Promise<void>,
+): ClassScenario {
+  return {
+    name,
+    slug,
+    run: async (context) => {
+      const { platform } = context;
+      platform.ledger.mode = { kind: 'slow', delayMs: 50, jitterMs: 50 };
+      const downMs = FULL_SIZE ? 5_000 : 2_000;
+      let restarts = 0;
+      const faults = FULL_SIZE ? 3 : 1;
+      const records = await withFaults(context, context.mixed(CALLS), faults, async () => {
+        await restart(platform, downMs);
+        restarts += 1;
+        await platform.waitReady();
+      });
+      context.notes.push(`${restarts} ${what}(s) (${how}, ${downMs / 1000} s down)`);
+      return { records };
+    },
+  };
+}
 
-const restartPostgres: ClassScenario = {
-  name: 'PostgreSQL restarted',
-  slug: 'pg',
-  run: async (context) => {
-    const { platform } = context;
-    platform.ledger.mode = { kind: 'slow', delayMs: 50, jitterMs: 50 };
-    let restarts = 0;
-    const records = await withFaults(context, context.mixed(CALLS), FULL_SIZE ? 3 : 1, async () => {
-      await platform.restartDatabase(FULL_SIZE ? 5_000 : 2_000);
-      restarts += 1;
-      await platform.waitReady();
-    });
-    context.notes.push(
-      `${restarts} PostgreSQL crash-restart(s) (pg_ctl stop -m immediate, ${FULL_SIZE ? 5 : 2} s down)`,
-    );
-    return { records };
-  },
-};
+const restartNats = restartScenario(
+  'NATS restarted',
+  'nats',
+  'NATS restart',
+  'SIGKILL',
+  (platform, downMs) => platform.restartNats(downMs),
+);
+
+const restartPostgres = restartScenario(
+  'PostgreSQL restarted',
+  'pg',
+  'PostgreSQL crash-restart',
+  'pg_ctl stop -m immediate',
+  (platform, downMs) => platform.restartDatabase(downMs),
+);
 
 const slowUpstream: ClassScenario = {
   name: 'upstream slower than the timeout',

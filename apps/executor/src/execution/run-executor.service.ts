@@ -223,15 +223,6 @@ export class RunExecutorService {
     // `started` goes out only once the key is ours, never alongside the claim: a durable started
     // event must have a ledger row behind it, so that if this replica dies any other one ends the
     // Run (a started event whose claim never landed would leave the Run "running" forever).
-    return this.claimLoop(call, facts, fingerprint, leaseMs);
-  }
-
-  private async claimLoop(
-    call: ClaimedCall,
-    facts: RunFacts,
-    fingerprint: string,
-    leaseMs: number,
-  ): Promise<ExecuteRunReply> {
     for (let round = 0; round < 5; round += 1) {
       const claiming = performance.now();
       let owned: boolean;

@@ -1,10 +1,7 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-
-import { RunsStream } from '@tengine/contracts';
 import { Keyring } from '@tengine/secrets';
 import {
   createTestDatabase,
+  deleteRunsStream,
   freePort,
   startApp,
   TEST_NATS_URL,
@@ -174,15 +171,4 @@ export async function startGatewayProcesses(
     await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
   }
   return gateways;
-}
-
-/** Removes the Run stream a stack's executor created on the shared NATS, if any. */
-async function deleteRunsStream(subjectPrefix: string): Promise<void> {
-  const connection = await connect({ servers: TEST_NATS_URL });
-  try {
-    const manager = await jetstreamManager(connection);
-    await manager.streams.delete(RunsStream.name(subjectPrefix)).catch(() => false);
-  } finally {
-    await connection.close();
-  }
 }
